@@ -1,0 +1,118 @@
+/**
+ * Settings: one typed shape shared by the CLI, the language server and the extension (`labelLint.*`).
+ * Raw values from any source go through `sanitizeSettings`, which never throws and falls back to defaults.
+ */
+import { ISSUE_KINDS, type IssueKind } from './results';
+
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export const LABEL_FILTERS = [
+  'prune_by_noise_rate',
+  'prune_by_class',
+  'both',
+  'confident_learning',
+  'predicted_neq_given',
+] as const;
+export type LabelFilter = (typeof LABEL_FILTERS)[number];
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint' | 'off';
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint', 'off'];
+
+export interface Settings {
+  /** Registered model id, e.g. 'centernet-mnv3'. */
+  readonly model: string;
+  /** A user's own TF.js model.json (overrides `model` when set). */
+  readonly modelPath: string | null;
+  /** Node names to pool features from, for `modelPath`. */
+  readonly modelLayers: readonly string[];
+  readonly backend: Backend;
+  /** Embedding worker threads; 0 = one per core. */
+  readonly workers: number;
+  readonly batchSize: number;
+  /** Cross-validation folds for out-of-fold predicted probabilities. */
+  readonly folds: number;
+  /** Neighbours for kNN agreement, outliers and duplicates. */
+  readonly k: number;
+  readonly seed: number;
+  readonly labelFilter: LabelFilter;
+  /** Cosine similarity at or above which two images are near-duplicates. */
+  readonly nearDuplicateThreshold: number;
+  /** Per issue kind: severity, or 'off' to hide. */
+  readonly severities: { readonly [K in IssueKind]: Severity };
+  /** Glob patterns (relative to the dataset root) to leave out. */
+  readonly exclude: readonly string[];
+  /** 0 = no limit. */
+  readonly maxImages: number;
+  /** Labels CSV (relative to the dataset root) for CSV datasets; null = auto-detect. */
+  readonly labelsCsv: string | null;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  model: 'centernet-mnv3',
+  modelPath: null,
+  modelLayers: [],
+  backend: 'auto',
+  workers: 0,
+  batchSize: 16,
+  folds: 5,
+  k: 10,
+  seed: 42,
+  labelFilter: 'prune_by_noise_rate',
+  nearDuplicateThreshold: 0.97,
+  severities: {
+    label: 'warning',
+    duplicate: 'information',
+    'conflicting-duplicate': 'warning',
+    leakage: 'warning',
+    outlier: 'information',
+    broken: 'error',
+    quality: 'hint',
+  },
+  exclude: [],
+  maxImages: 0,
+  labelsCsv: null,
+};
+
+function int(x: unknown, def: number, min: number, max: number): number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max ? x : def;
+}
+function num(x: unknown, def: number, min: number, max: number): number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max ? x : def;
+}
+function str(x: unknown): string | null {
+  return typeof x === 'string' && x.trim() !== '' ? x : null;
+}
+function strings(x: unknown): string[] {
+  return Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string' && s !== '') : [];
+}
+function oneOf<T extends string>(x: unknown, valid: readonly T[], def: T): T {
+  return typeof x === 'string' && (valid as readonly string[]).includes(x) ? (x as T) : def;
+}
+
+/** Turns an untrusted bag of values (VS Code config, CLI flags, JSON) into valid Settings. */
+export function sanitizeSettings(raw: unknown): Settings {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const d = DEFAULT_SETTINGS;
+  const sevRaw = (r.severities && typeof r.severities === 'object' ? r.severities : {}) as Record<string, unknown>;
+  const severities = Object.fromEntries(
+    ISSUE_KINDS.map((k) => [k, oneOf(sevRaw[k], SEVERITIES, d.severities[k])]),
+  ) as { [K in IssueKind]: Severity };
+  return {
+    model: str(r.model) ?? d.model,
+    modelPath: str(r.modelPath),
+    modelLayers: strings(r.modelLayers),
+    backend: oneOf(r.backend, BACKENDS, d.backend),
+    workers: int(r.workers, d.workers, 0, 256),
+    batchSize: int(r.batchSize, d.batchSize, 1, 4096),
+    folds: int(r.folds, d.folds, 2, 20),
+    k: int(r.k, d.k, 1, 100),
+    seed: int(r.seed, d.seed, 0, 2 ** 31 - 1),
+    labelFilter: oneOf(r.labelFilter, LABEL_FILTERS, d.labelFilter),
+    nearDuplicateThreshold: num(r.nearDuplicateThreshold, d.nearDuplicateThreshold, 0.5, 1),
+    severities,
+    exclude: strings(r.exclude),
+    maxImages: int(r.maxImages, d.maxImages, 0, 10_000_000),
+    labelsCsv: str(r.labelsCsv),
+  };
+}
