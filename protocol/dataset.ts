@@ -47,6 +47,8 @@ export interface ScanProblem {
   readonly kind: ScanProblemKind;
   /** A human-readable sentence naming the file and the problem. */
   readonly message: string;
+  /** For CSV row problems: the 1-based line of the row in the CSV (optional, added by the scanner). */
+  readonly line?: number;
 }
 
 /** The result of scanning a dataset folder. */
@@ -61,4 +63,8 @@ export interface Inventory {
   /** The usable image files, sorted by `path`. */
   readonly items: readonly DatasetItem[];
   readonly problems: readonly ScanProblem[];
+  /** Sentences about things skipped on purpose (not errors), e.g. truncation by `maxImages`. Optional. */
+  readonly notes?: readonly string[];
+  /** How many files without an image extension were skipped while walking folders. Optional. */
+  readonly nonImageFiles?: number;
 }
