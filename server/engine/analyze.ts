@@ -2,18 +2,278 @@
  * The analysis pipeline: dataset folder → inventory → cached embeddings → label issues, duplicates,
  * outliers, quality flags and a 2-D map. Used unchanged by the CLI and the language server.
  */
+import { readFile } from 'node:fs/promises';
 import type { AnalysisResult } from '../../protocol/results';
-import type { AnalysisProgress } from '../../protocol/progress';
+import type { AnalysisProgress, Phase } from '../../protocol/progress';
 import type { Settings } from '../../protocol/settings';
+import type { DatasetItem, Inventory } from '../../protocol/dataset';
+import { scanDataset } from './scan';
+import { AnalysisCache } from './cache';
+import { hashBytes } from './hash';
+import { decodeImage, DecodeError } from './decode';
+import type { QualityStats } from './quality';
+import { createEmbedder, type Embedder } from './embed';
+import { CancelledError } from './types';
+import { lintEmbeddings } from './lint';
+import { buildResult } from './result';
 
 export interface AnalyzeHooks {
   onProgress?: (p: AnalysisProgress) => void;
-  /** Checked between batches; when it returns true the run stops, keeping what is cached. */
+  /** Checked between batches; when it returns true the run stops with CancelledError, keeping what is cached. */
   isCancelled?: () => boolean;
   log?: (message: string) => void;
+  /** Reuse an embedder across runs (the language server keeps one warm). */
+  embedder?: Embedder;
 }
 
+/** Files hashed concurrently: enough to hide file-system latency, few enough to keep memory flat. */
+const HASH_CONCURRENCY = 32;
+/** Batches kept in flight per embedding worker, so decode of the next batches overlaps inference. */
+const BATCHES_IN_FLIGHT_PER_WORKER = 2;
+
+/** Scanner problems that are about a file's content, reported as 'broken' issues on that file. */
+const BROKEN_SCAN_PROBLEMS = new Set(['zero-byte', 'unreadable', 'not-an-image', 'symlink-loop']);
+
+/** Per-image facts gathered before the label analysis. */
+export interface EmbeddedItem {
+  readonly item: DatasetItem;
+  readonly hash: string;
+  /** Null when the file could not be decoded. */
+  readonly vector: Float32Array | null;
+  readonly quality: QualityStats | null;
+  readonly error: string | null;
+}
+
+async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(xs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < xs.length) {
+      const i = next++;
+      out[i] = await fn(xs[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, worker));
+  return out;
+}
+
+function progress(hooks: AnalyzeHooks, phase: Phase, done: number, total: number, extra: Partial<AnalysisProgress> = {}): void {
+  hooks.onProgress?.({ phase, done, total, ...extra });
+}
+
+function checkCancel(hooks: AnalyzeHooks): void {
+  if (hooks.isCancelled?.()) throw new CancelledError();
+}
+
+/**
+ * Hash every file, reusing the cached hash when size and mtime are unchanged.
+ * Returns hashes aligned with `inv.items`; unreadable files get null and an error.
+ */
+async function hashItems(
+  inv: Inventory,
+  cache: AnalysisCache,
+  hooks: AnalyzeHooks,
+): Promise<{ hashes: (string | null)[]; errors: Map<number, string>; rehashed: number }> {
+  const known = cache.getFileEntries();
+  const errors = new Map<number, string>();
+  let done = 0;
+  let rehashed = 0;
+  const fresh: { path: string; size: number; mtimeMs: number; hash: string }[] = [];
+  const hashes = await mapLimit(inv.items, HASH_CONCURRENCY, async (it, i) => {
+    const k = known.get(it.path);
+    let h: string | null = null;
+    if (k && k.size === it.size && k.mtimeMs === it.mtimeMs) {
+      h = k.hash;
+    } else {
+      try {
+        h = hashBytes(await readFile(it.absPath));
+        fresh.push({ path: it.path, size: it.size, mtimeMs: it.mtimeMs, hash: h });
+        rehashed++;
+      } catch (e) {
+        errors.set(i, `${it.path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
+    if (++done % 500 === 0) {
+      progress(hooks, 'hash', done, inv.items.length);
+      checkCancel(hooks);
+    }
+    return h;
+  });
+  progress(hooks, 'hash', inv.items.length, inv.items.length);
+  if (fresh.length > 0) cache.putFileEntries(fresh);
+  const live = new Set(inv.items.map((i) => i.path));
+  const gone = [...known.keys()].filter((p) => !live.has(p));
+  if (gone.length > 0) cache.deleteFileEntries(gone);
+  return { hashes, errors, rehashed };
+}
+
+/**
+ * Decode and embed the images whose embeddings are not cached, writing each batch to the cache
+ * as soon as it is done (so an interrupted run keeps its work). Decode overlaps inference.
+ */
+async function embedMissing(
+  todo: { absPath: string; path: string; hash: string }[],
+  embedder: Embedder,
+  cache: AnalysisCache,
+  settings: Settings,
+  workers: number,
+  hooks: AnalyzeHooks,
+): Promise<void> {
+  const total = todo.length;
+  if (total === 0) return;
+  const size = embedder.model.inputSize;
+  const batchSize = settings.batchSize;
+  const batches: (typeof todo)[] = [];
+  for (let i = 0; i < total; i += batchSize) batches.push(todo.slice(i, i + batchSize));
+  const t0 = Date.now();
+  let done = 0;
+  const report = (): void => {
+    const secs = (Date.now() - t0) / 1000;
+    const rate = secs > 0 ? done / secs : 0;
+    progress(hooks, 'embed', done, total, {
+      imagesPerSecond: rate,
+      etaSeconds: rate > 0 ? (total - done) / rate : undefined,
+      backend: embedder.backendDetail,
+    });
+  };
+  report();
+  const runBatch = async (batch: typeof todo): Promise<void> => {
+    const decoded = await Promise.all(
+      batch.map(async (t) => {
+        try {
+          const img = await decodeImage(await readFile(t.absPath), size);
+          return { t, img, error: null as string | null };
+        } catch (e) {
+          const msg = e instanceof DecodeError ? e.message : `cannot decode (${(e as Error).message})`;
+          return { t, img: null, error: `${t.path}: ${msg}` };
+        }
+      }),
+    );
+    const ok = decoded.filter((d) => d.img !== null);
+    const vectors = ok.length > 0 ? await embedder.embed(ok.map((d) => d.img!.pixels)) : [];
+    cache.putEmbeddings(
+      ok.map((d, i) => ({ hash: d.t.hash, vector: vectors[i] })),
+      embedder.model.key,
+    );
+    cache.putDecodeInfo(decoded.map((d) => ({ hash: d.t.hash, quality: d.img ? d.img.quality : null, error: d.error })));
+    done += batch.length;
+    report();
+  };
+  // A small pool of batch runners: each decodes its batch then waits for inference, so while one
+  // batch is on a worker, the next is being decoded by sharp's thread pool.
+  let next = 0;
+  const runners = Math.max(1, workers * BATCHES_IN_FLIGHT_PER_WORKER);
+  await Promise.all(
+    Array.from({ length: Math.min(runners, batches.length) }, async () => {
+      while (next < batches.length) {
+        checkCancel(hooks);
+        await runBatch(batches[next++]);
+      }
+    }),
+  );
+}
+
+/** Scan, hash and embed: everything up to the per-image vectors, using and filling the cache. */
+export async function collectEmbeddings(
+  root: string,
+  settings: Settings,
+  hooks: AnalyzeHooks,
+  timings: Record<string, number>,
+): Promise<{ inv: Inventory; cache: AnalysisCache; embedder: Embedder; ownEmbedder: boolean; items: EmbeddedItem[] }> {
+  let t = Date.now();
+  progress(hooks, 'scan', 0, 0);
+  const inv = await scanDataset(root, {
+    csv: settings.labelsCsv ?? undefined,
+    exclude: [...settings.exclude],
+    maxImages: settings.maxImages > 0 ? settings.maxImages : undefined,
+  });
+  progress(hooks, 'scan', inv.items.length, inv.items.length);
+  timings.scan = Date.now() - t;
+  for (const p of inv.problems) hooks.log?.(p.message);
+
+  const cache = AnalysisCache.open(inv.root, { log: hooks.log });
+  try {
+    t = Date.now();
+    const { hashes, errors } = await hashItems(inv, cache, hooks);
+    timings.hash = Date.now() - t;
+
+    t = Date.now();
+    const ownEmbedder = !hooks.embedder;
+    const embedder =
+      hooks.embedder ??
+      (await createEmbedder({
+        model: settings.model,
+        modelPath: settings.modelPath ?? undefined,
+        layers: settings.modelLayers.length > 0 ? [...settings.modelLayers] : undefined,
+        backend: settings.backend,
+        workers: settings.workers > 0 ? settings.workers : undefined,
+        batchSize: settings.batchSize,
+      }));
+    timings.load = Date.now() - t;
+    hooks.log?.(`model ${embedder.model.id} (${embedder.model.dim}-d) on ${embedder.backendDetail}`);
+
+    const live = [...new Set(hashes.filter((h): h is string => h !== null))];
+    t = Date.now();
+    const cachedVecs = cache.getEmbeddings(live, embedder.model.key);
+    const cachedInfo = cache.getDecodeInfo(live);
+    const todo: { absPath: string; path: string; hash: string }[] = [];
+    const queued = new Set<string>();
+    inv.items.forEach((it, i) => {
+      const h = hashes[i];
+      if (h === null || queued.has(h)) return;
+      const info = cachedInfo.get(h);
+      // A file known to be broken is not decoded again until its content changes.
+      if (cachedVecs.has(h) || (info && info.error)) return;
+      queued.add(h);
+      todo.push({ absPath: it.absPath, path: it.path, hash: h });
+    });
+    hooks.log?.(`${inv.items.length - todo.length} of ${inv.items.length} images cached, ${todo.length} to embed`);
+    const workers = settings.workers > 0 ? settings.workers : Math.max(1, require('node:os').availableParallelism());
+    try {
+      await embedMissing(todo, embedder, cache, settings, workers, hooks);
+    } catch (e) {
+      if (ownEmbedder) await embedder.dispose();
+      throw e;
+    }
+    timings.embed = Date.now() - t;
+
+    const vecs = todo.length > 0 ? cache.getEmbeddings(live, embedder.model.key) : cachedVecs;
+    const infos = todo.length > 0 ? cache.getDecodeInfo(live) : cachedInfo;
+    cache.pruneEmbeddings(new Set(live), embedder.model.key);
+    const items: EmbeddedItem[] = inv.items.map((item, i) => {
+      const h = hashes[i];
+      if (h === null) return { item, hash: '', vector: null, quality: null, error: errors.get(i) ?? `${item.path}: unreadable` };
+      const info = infos.get(h);
+      const vector = vecs.get(h) ?? null;
+      const error = vector ? null : info?.error?.replace(/^[^:]*: /, `${item.path}: `) ?? `${item.path}: not embedded`;
+      return { item, hash: h, vector, quality: (info?.quality as QualityStats | null) ?? null, error };
+    });
+    return { inv, cache, embedder, ownEmbedder, items };
+  } catch (e) {
+    cache.close();
+    throw e;
+  }
+}
+
+/** The whole analysis. Throws CancelledError when cancelled (the cache keeps what was embedded). */
 export async function runAnalysis(root: string, settings: Settings, hooks: AnalyzeHooks = {}): Promise<AnalysisResult> {
-  void root; void settings; void hooks;
-  throw new Error('runAnalysis: being written');
+  const timings: Record<string, number> = {};
+  const t0 = Date.now();
+  const { inv, cache, embedder, ownEmbedder, items } = await collectEmbeddings(root, settings, hooks, timings);
+  try {
+    const reviews = cache.getReviews();
+    const trusted = items.map((e) => reviews.get(e.hash)?.decision.kind === 'correct');
+    const lint = await lintEmbeddings({ classes: inv.classes, items, trusted }, settings, hooks, timings);
+    // Files the scanner had to skip for their content are broken files too: show them with the rest.
+    for (const p of inv.problems) {
+      if (BROKEN_SCAN_PROBLEMS.has(p.kind)) lint.issues.push({ kind: 'broken', path: p.path, score: 1, message: p.message });
+    }
+    timings.total = Date.now() - t0;
+    const result = buildResult({ inv, items, lint, settings, embedder, timings, trusted });
+    cache.putResult(JSON.stringify(result));
+    return result;
+  } finally {
+    cache.close();
+    if (ownEmbedder) await embedder.dispose();
+  }
 }

@@ -1,0 +1,267 @@
+/**
+ * Engine II: from per-image embeddings and given labels to label issues, duplicates, outliers,
+ * quality flags, a confusion matrix and a 2-D map. No I/O: the CLI, the server and the benches call it.
+ */
+import type { Settings } from '../../protocol/settings';
+import type { DuplicateGroup, Issue, QualityFlag } from '../../protocol/results';
+import type { Matrix, KnnGraph, ProgressFn } from './types';
+import { CancelledError } from './types';
+import type { EmbeddedItem } from './analyze';
+import type { AnalysisProgress } from '../../protocol/progress';
+import { crossValPredictProbs } from './classifier';
+import { buildKnnGraph } from './knn';
+import { knnPredictProbs, neighbourAgreement } from './neighbours';
+import { pca } from './linalg';
+import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from './cl';
+import { findDuplicateGroups, duplicateIssues } from './duplicates';
+import { outlierScores, findOutliers, outlierIssues } from './outliers';
+import { computeMap2d } from './map';
+import { qualityFlags, type QualityStats } from './quality';
+
+/** Weight of the classifier's probabilities against the kNN vote in the combined estimate (bench/quality). */
+export const CLASSIFIER_WEIGHT = 0.5;
+/** The map is computed on this many PCA dimensions (UMAP's usual preprocessing). */
+const MAP_PCA_DIMS = 50;
+
+export interface LintInput {
+  readonly classes: readonly string[];
+  readonly items: readonly EmbeddedItem[];
+  /** Per item: a person confirmed this label; never flag it. */
+  readonly trusted: readonly boolean[];
+}
+
+export interface LintOutput {
+  /** Indices into `items` of the images that were analysed (decoded and embedded). */
+  readonly analysed: Int32Array;
+  /** Per item (length = items.length); NaN/-1 for items not analysed. */
+  readonly predicted: Int32Array;
+  readonly predictedProb: Float32Array;
+  readonly labelQuality: Float32Array;
+  readonly isLabelIssue: Uint8Array;
+  readonly agreement: Float32Array;
+  readonly outlier: Float32Array;
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly qualityFlags: (readonly QualityFlag[])[];
+  readonly issues: Issue[];
+  readonly duplicates: DuplicateGroup[];
+  /** K×K given × predicted counts. */
+  readonly confusion: number[][];
+  /** K×K P(given=i | true=j). */
+  readonly noiseMatrix: number[][];
+  readonly estimatedNoiseRate: number;
+  readonly perClassNoiseRate: number[];
+  readonly cvAccuracy: number;
+  readonly mapMethod: string;
+}
+
+interface Hooks {
+  onProgress?: (p: AnalysisProgress) => void;
+  isCancelled?: () => boolean;
+}
+
+function pct(p: number): string {
+  return `${Math.round(p * 100)}%`;
+}
+
+function rows(m: Float64Array | Float32Array, k: number): number[][] {
+  return Array.from({ length: k }, (_, i) => Array.from(m.subarray(i * k, (i + 1) * k)));
+}
+
+export async function lintEmbeddings(
+  input: LintInput,
+  settings: Settings,
+  hooks: Hooks,
+  timings: Record<string, number>,
+): Promise<LintOutput> {
+  const { classes, items } = input;
+  const n = items.length;
+  const K = classes.length;
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const analysedList: number[] = [];
+  items.forEach((e, i) => e.vector && analysedList.push(i));
+  const analysed = Int32Array.from(analysedList);
+  const m = analysed.length;
+  const dim = m > 0 ? items[analysed[0]].vector!.length : 0;
+  const isCancelled = hooks.isCancelled ?? (() => false);
+  const onProgress: ProgressFn = (phase, done, total) =>
+    hooks.onProgress?.({ phase: phase as AnalysisProgress['phase'], done, total });
+
+  const X: Matrix = { rows: m, cols: dim, data: new Float32Array(m * dim) };
+  const labels = new Int32Array(m);
+  for (let r = 0; r < m; r++) {
+    const e = items[analysed[r]];
+    if (e.vector!.length !== dim) throw new Error(`${e.item.path}: embedding has ${e.vector!.length} dims, expected ${dim}`);
+    X.data.set(e.vector!, r * dim);
+    labels[r] = classIndex.get(e.item.label) ?? 0;
+  }
+
+  const predicted = new Int32Array(n).fill(-1);
+  const predictedProb = new Float32Array(n);
+  const labelQuality = new Float32Array(n).fill(1);
+  const isLabelIssue = new Uint8Array(n);
+  const agreement = new Float32Array(n).fill(1);
+  const outlier = new Float32Array(n);
+  const xs = new Float32Array(n);
+  const ys = new Float32Array(n);
+  const issues: Issue[] = [];
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  let noiseMatrix: number[][] = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => (i === j ? 1 : 0)));
+  let estimatedNoiseRate = 0;
+  let perClassNoiseRate = new Array<number>(K).fill(0);
+  let cvAccuracy = 1;
+  let mapMethod = 'none';
+  let graph: KnnGraph | null = null;
+
+  if (m >= 2 && K >= 2) {
+    let t = Date.now();
+    const clf = await crossValPredictProbs(X, labels, K, {
+      folds: settings.folds,
+      seed: settings.seed,
+      onProgress,
+      isCancelled,
+    });
+    timings.classify = Date.now() - t;
+    cvAccuracy = clf.cvAccuracy;
+    if (isCancelled()) throw new CancelledError();
+
+    t = Date.now();
+    const k = Math.min(settings.k, m - 1);
+    graph = await buildKnnGraph(X, k, { onProgress, isCancelled });
+    timings.knn = Date.now() - t;
+
+    t = Date.now();
+    hooks.onProgress?.({ phase: 'label-issues', done: 0, total: 1 });
+    const knnProbs = knnPredictProbs(graph, labels, K, {});
+    const agree = neighbourAgreement(graph, labels, K);
+    // Combined probabilities: the classifier and the neighbour vote are two views of the same question.
+    const probs = new Float32Array(m * K);
+    for (let i = 0; i < m * K; i++) probs[i] = CLASSIFIER_WEIGHT * clf.predProbs[i] + (1 - CLASSIFIER_WEIGHT) * knnProbs[i];
+    const quality = getLabelQualityScores(labels, probs, 'self_confidence');
+    const mask = findLabelIssues(labels, probs, { filterBy: settings.labelFilter });
+    const cj = computeConfidentJoint(labels, probs, K);
+    const latent = estimateLatent(cj, labels, K);
+    noiseMatrix = rows(latent.noiseMatrix, K);
+    let off = 0;
+    let tot = 0;
+    perClassNoiseRate = new Array<number>(K).fill(0);
+    for (let i = 0; i < K; i++) {
+      let rowSum = 0;
+      for (let j = 0; j < K; j++) rowSum += cj[i * K + j];
+      tot += rowSum;
+      off += rowSum - cj[i * K + i];
+      perClassNoiseRate[i] = rowSum > 0 ? 1 - cj[i * K + i] / rowSum : 0;
+    }
+    estimatedNoiseRate = tot > 0 ? off / tot : 0;
+
+    for (let r = 0; r < m; r++) {
+      const i = analysed[r];
+      let best = 0;
+      for (let c = 1; c < K; c++) if (probs[r * K + c] > probs[r * K + best]) best = c;
+      let bestClf = 0;
+      for (let c = 1; c < K; c++) if (clf.predProbs[r * K + c] > clf.predProbs[r * K + bestClf]) bestClf = c;
+      confusion[labels[r]][bestClf]++;
+      predicted[i] = best;
+      predictedProb[i] = probs[r * K + best];
+      labelQuality[i] = quality[r];
+      agreement[i] = agree[r];
+      if (mask[r] && !input.trusted[i] && best !== labels[r]) {
+        isLabelIssue[i] = 1;
+        const it = items[i].item;
+        issues.push({
+          kind: 'label',
+          path: it.path,
+          score: 1 - quality[r],
+          message: `Labelled '${it.label}' but looks like '${classes[best]}' (${pct(probs[r * K + best])})`,
+          suggestedLabel: classes[best],
+          suggestedProb: probs[r * K + best],
+        });
+      }
+    }
+    timings.labelIssues = Date.now() - t;
+  } else if (m > 0 && K <= 1) {
+    for (const i of analysed) {
+      predicted[i] = 0;
+      predictedProb[i] = 1;
+    }
+  }
+
+  // Duplicates and outliers need the neighbour graph; for a single class build it now.
+  if (!graph && m >= 2) graph = await buildKnnGraph(X, Math.min(settings.k, m - 1), { isCancelled });
+  let duplicates: DuplicateGroup[] = [];
+  if (graph) {
+    let t = Date.now();
+    const hashes = Array.from(analysed, (i) => items[i].hash);
+    const paths = Array.from(analysed, (i) => items[i].item.path);
+    const splits = Array.from(analysed, (i) => items[i].item.split);
+    duplicates = findDuplicateGroups(
+      { hashes, graph, labels, splits, paths, classNames: [...classes] },
+      { nearThreshold: settings.nearDuplicateThreshold },
+    );
+    issues.push(...duplicateIssues(duplicates));
+    const scores = outlierScores(graph, {});
+    analysed.forEach((i, r) => (outlier[i] = scores[r]));
+    issues.push(...outlierIssues(findOutliers(scores, {}), scores, paths));
+    timings.duplicates = Date.now() - t;
+
+    t = Date.now();
+    hooks.onProgress?.({ phase: 'map', done: 0, total: 1 });
+    const reduced = dim > MAP_PCA_DIMS && m > MAP_PCA_DIMS ? pca(X, MAP_PCA_DIMS, { seed: settings.seed }).projected : X;
+    const map = await computeMap2d(reduced, { seed: settings.seed, knn: graph, onProgress, isCancelled });
+    analysed.forEach((i, r) => {
+      xs[i] = map.x[r];
+      ys[i] = map.y[r];
+    });
+    mapMethod = map.method;
+    timings.map = Date.now() - t;
+  }
+
+  // Image quality: dataset-relative flags over the decoded statistics.
+  const withStats: number[] = [];
+  const stats: QualityStats[] = [];
+  items.forEach((e, i) => {
+    if (e.quality) {
+      withStats.push(i);
+      stats.push(e.quality);
+    }
+  });
+  const flagsPer: (readonly QualityFlag[])[] = items.map(() => []);
+  const flags = qualityFlags(stats);
+  withStats.forEach((i, r) => {
+    flagsPer[i] = flags[r];
+    if (flags[r].length > 0) {
+      issues.push({
+        kind: 'quality',
+        path: items[i].item.path,
+        score: Math.min(1, 0.3 + 0.2 * flags[r].length),
+        message: `Image quality: ${flags[r].join(', ')}`,
+        flags: flags[r],
+      });
+    }
+  });
+
+  for (const e of items) {
+    if (!e.vector) issues.push({ kind: 'broken', path: e.item.path, score: 1, message: e.error ?? `${e.item.path}: broken` });
+  }
+
+  return {
+    analysed,
+    predicted,
+    predictedProb,
+    labelQuality,
+    isLabelIssue,
+    agreement,
+    outlier,
+    x: xs,
+    y: ys,
+    qualityFlags: flagsPer,
+    issues,
+    duplicates,
+    confusion,
+    noiseMatrix,
+    estimatedNoiseRate,
+    perClassNoiseRate,
+    cvAccuracy,
+    mapMethod,
+  };
+}
