@@ -8,9 +8,9 @@ import type { Matrix, KnnGraph, ProgressFn } from './types';
 import { CancelledError } from './types';
 import type { EmbeddedItem } from './analyze';
 import type { AnalysisProgress } from '../../protocol/progress';
-import { crossValPredictProbs } from './classifier';
 import { buildKnnGraph } from './knn';
-import { knnPredictProbs, neighbourAgreement } from './neighbours';
+import { neighbourAgreement } from './neighbours';
+import { estimateProbs } from './probs';
 import { pca } from './linalg';
 import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from './cl';
 import { findDuplicateGroups, duplicateIssues } from './duplicates';
@@ -18,8 +18,6 @@ import { outlierScores, findOutliers, outlierIssues } from './outliers';
 import { computeMap2d } from './map';
 import { qualityFlags, type QualityStats } from './quality';
 
-/** Weight of the classifier's probabilities against the kNN vote in the combined estimate (bench/quality). */
-export const CLASSIFIER_WEIGHT = 0.5;
 /** The map is computed on this many PCA dimensions (UMAP's usual preprocessing). */
 const MAP_PCA_DIMS = 50;
 
@@ -114,29 +112,16 @@ export async function lintEmbeddings(
   let graph: KnnGraph | null = null;
 
   if (m >= 2 && K >= 2) {
-    let t = Date.now();
-    const clf = await crossValPredictProbs(X, labels, K, {
-      folds: settings.folds,
-      seed: settings.seed,
-      onProgress,
-      isCancelled,
-    });
-    timings.classify = Date.now() - t;
-    cvAccuracy = clf.cvAccuracy;
-    if (isCancelled()) throw new CancelledError();
-
-    t = Date.now();
-    const k = Math.min(settings.k, m - 1);
-    graph = await buildKnnGraph(X, k, { onProgress, isCancelled });
-    timings.knn = Date.now() - t;
-
-    t = Date.now();
+    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, onProgress, isCancelled });
+    timings.classify = est.timings.classify;
+    timings.knn = est.timings.knn;
+    cvAccuracy = est.cvAccuracy;
+    graph = est.graph;
+    const t = Date.now();
     hooks.onProgress?.({ phase: 'label-issues', done: 0, total: 1 });
-    const knnProbs = knnPredictProbs(graph, labels, K, {});
+    const probs = est.probs;
     const agree = neighbourAgreement(graph, labels, K);
-    // Combined probabilities: the classifier and the neighbour vote are two views of the same question.
-    const probs = new Float32Array(m * K);
-    for (let i = 0; i < m * K; i++) probs[i] = CLASSIFIER_WEIGHT * clf.predProbs[i] + (1 - CLASSIFIER_WEIGHT) * knnProbs[i];
+    const clf = { predProbs: est.clfProbs };
     const quality = getLabelQualityScores(labels, probs, 'self_confidence');
     const mask = findLabelIssues(labels, probs, { filterBy: settings.labelFilter });
     const cj = computeConfidentJoint(labels, probs, K);

@@ -1,0 +1,52 @@
+/**
+ * Two independent estimates of each image's class, and their combination:
+ * out-of-fold classifier probabilities and the similarity-weighted vote of its nearest neighbours.
+ */
+import type { KnnGraph, Matrix, ProgressFn } from './types';
+import { CancelledError } from './types';
+import { crossValPredictProbs } from './classifier';
+import { buildKnnGraph } from './knn';
+import { knnPredictProbs } from './neighbours';
+
+/** Weight of the classifier's probabilities against the kNN vote (measured in bench/quality). */
+export const CLASSIFIER_WEIGHT = 0.5;
+
+export interface ProbEstimates {
+  /** N×K out-of-fold classifier probabilities. */
+  readonly clfProbs: Float32Array;
+  /** N×K kNN vote probabilities. */
+  readonly knnProbs: Float32Array;
+  /** N×K combined probabilities, rows sum to 1. */
+  readonly probs: Float32Array;
+  readonly graph: KnnGraph;
+  /** Out-of-fold accuracy of the classifier against the given labels. */
+  readonly cvAccuracy: number;
+  readonly timings: { classify: number; knn: number };
+}
+
+/** Element-wise `w·a + (1−w)·b` of two N×K probability matrices. */
+export function mixProbs(a: Float32Array, b: Float32Array, w: number): Float32Array {
+  if (a.length !== b.length) throw new Error(`mixProbs: shapes differ (${a.length} vs ${b.length})`);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = w * a[i] + (1 - w) * b[i];
+  return out;
+}
+
+export async function estimateProbs(
+  X: Matrix,
+  labels: Int32Array,
+  K: number,
+  opts: { folds: number; seed: number; k: number; classifierWeight?: number; onProgress?: ProgressFn; isCancelled?: () => boolean },
+): Promise<ProbEstimates> {
+  const isCancelled = opts.isCancelled ?? (() => false);
+  let t = Date.now();
+  const clf = await crossValPredictProbs(X, labels, K, { folds: opts.folds, seed: opts.seed, onProgress: opts.onProgress, isCancelled });
+  const classify = Date.now() - t;
+  if (isCancelled()) throw new CancelledError();
+  t = Date.now();
+  const graph = await buildKnnGraph(X, Math.min(opts.k, X.rows - 1), { onProgress: opts.onProgress, isCancelled });
+  const knn = Date.now() - t;
+  const knnProbs = knnPredictProbs(graph, labels, K, {});
+  const probs = mixProbs(clf.predProbs, knnProbs, opts.classifierWeight ?? CLASSIFIER_WEIGHT);
+  return { clfProbs: clf.predProbs, knnProbs, probs, graph, cvAccuracy: clf.cvAccuracy, timings: { classify, knn } };
+}
