@@ -39,6 +39,8 @@ export const SCHEMA_VERSION = 1;
 export const APPLICATION_ID = 0x4c4c4e54;
 /** How long a write waits for another process's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+/** The first 16 bytes of every SQLite 3 database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 /** Version of the reviews.json format. */
 const REVIEWS_FORMAT_VERSION = 1;
 
@@ -230,6 +232,7 @@ export class AnalysisCache {
 
   /** Open `dbPath`, check it, create or verify the schema. Closes the handle before throwing. */
   private static openDb(dbPath: string, check: 'full' | 'quick' | 'off'): Database.Database {
+    AnalysisCache.checkHeader(dbPath);
     const db = new Database(dbPath);
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -266,6 +269,29 @@ export class AnalysisCache {
     } catch (err) {
       db.close();
       throw err;
+    }
+  }
+
+  /**
+   * A non-empty file must start with the SQLite header. SQLite itself silently treats some short garbage
+   * files as empty databases and overwrites them; this check makes those go through the move-aside path.
+   */
+  private static checkHeader(dbPath: string): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(dbPath, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      const head = Buffer.alloc(SQLITE_HEADER.length);
+      const n = fs.readSync(fd, head, 0, head.length, 0);
+      if (n > 0 && !(n === head.length && head.equals(SQLITE_HEADER))) {
+        throw new CorruptCacheError('file does not start with the SQLite header');
+      }
+    } finally {
+      fs.closeSync(fd);
     }
   }
 

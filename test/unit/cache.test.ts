@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { AnalysisCache } from '../../server/engine/cache';
+import { AnalysisCache, APPLICATION_ID } from '../../server/engine/cache';
 import { fileFingerprint, hashBytes } from '../../server/engine/hash';
 
 const MODEL = 'test-model@1';
@@ -174,15 +174,32 @@ test('a garbage cache.db is moved aside (not deleted), logged, and replaced by a
   cache.close();
 });
 
+test('a short garbage file that SQLite would silently reuse is moved aside too', () => {
+  const root = tempRoot();
+  const dir = path.join(root, '.labellint');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'cache.db'), 'x');
+  const logs: string[] = [];
+  AnalysisCache.open(root, { log: (m) => logs.push(m) }).close();
+  const aside = fs.readdirSync(dir).filter((f) => /^cache\.db\.corrupt-/.test(f));
+  assert.equal(aside.length, 1);
+  assert.equal(fs.readFileSync(path.join(dir, aside[0]!), 'utf8'), 'x');
+  assert.equal(logs.length, 1);
+});
+
 test('a SQLite file with an unknown schema version, or not ours, is moved aside', () => {
-  for (const setup of [
-    (db: Database.Database) => {
-      db.exec('CREATE TABLE t (x)');
-      db.pragma('application_id = 1279479380'); // ours ('LLNT')
-      db.pragma('user_version = 999');
-    },
-    (db: Database.Database) => db.exec('CREATE TABLE someone_elses (x)'),
-  ]) {
+  const cases: Array<[(db: Database.Database) => void, RegExp]> = [
+    [
+      (db) => {
+        db.exec('CREATE TABLE t (x)');
+        db.pragma(`application_id = ${APPLICATION_ID}`); // ours, but a future version
+        db.pragma('user_version = 999');
+      },
+      /unknown cache schema version 999/,
+    ],
+    [(db) => db.exec('CREATE TABLE someone_elses (x)'), /not a LabelLint cache/],
+  ];
+  for (const [setup, expected] of cases) {
     const root = tempRoot();
     const dir = path.join(root, '.labellint');
     fs.mkdirSync(dir);
@@ -193,6 +210,7 @@ test('a SQLite file with an unknown schema version, or not ours, is moved aside'
     const cache = AnalysisCache.open(root, { log: (m) => logs.push(m) });
     assert.equal(fs.readdirSync(dir).filter((f) => /^cache\.db\.corrupt-/.test(f)).length, 1);
     assert.equal(logs.length, 1);
+    assert.match(logs[0]!, expected);
     cache.putResult('{}');
     cache.close();
   }
