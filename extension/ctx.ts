@@ -1,0 +1,231 @@
+/**
+ * The one owner of the language client's lifecycle (rust-analyzer `ctx.ts`): start, stop, restart,
+ * and two disposal lists — `extDisposables` live as long as the extension, `clientDisposables` as long
+ * as one client, so a restart leaks nothing. Nothing here loads TensorFlow or the engine.
+ */
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  LanguageClient,
+  State,
+  TransportKind,
+  type ErrorHandler,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import * as lsp from '../protocol/lsp';
+import type { AnalysisResult } from '../protocol/results';
+import { Config } from './config';
+import { RestartBudget } from './restartBudget';
+import { Badges, IssuesDocuments, StatusItem } from './views';
+
+/** Path of the server module relative to the extension root. */
+export const SERVER_MODULE = 'out/server/main.js';
+/** Grace period for the server to exit on stop. */
+const STOP_TIMEOUT_MS = 2_000;
+/** Files whose changes make the server re-analyse (it ignores dot folders such as `.labellint/`). */
+const WATCH_GLOB = '**/*.{png,PNG,jpg,JPG,jpeg,JPEG,bmp,gif,webp,tif,tiff,csv,CSV}';
+
+/** What the user accepted in this session, per root: for the cleaned-labels export and the fix walk. */
+export interface SessionEdits {
+  readonly relabelled: Map<string, { label: string; newPath?: string }>;
+  readonly quarantined: Set<string>;
+  readonly confirmed: Set<string>;
+}
+
+export class Ctx {
+  private client: LanguageClient | undefined;
+  private clientDisposables: vscode.Disposable[] = [];
+  private readonly budget = new RestartBudget();
+  private readonly summaries = new Map<string, lsp.ResultSummary>();
+  private readonly edits = new Map<string, SessionEdits>();
+  private readonly resultsEmitter = new vscode.EventEmitter<lsp.ResultSummary>();
+  readonly onDidAnalyze = this.resultsEmitter.event;
+  readonly output: vscode.OutputChannel;
+  readonly status: StatusItem;
+  readonly badges: Badges;
+  readonly issues: IssuesDocuments;
+  private readyResolve!: () => void;
+  /** Resolves once the server said it is ready (for the API and integration tests). */
+  readonly ready = new Promise<void>((r) => (this.readyResolve = r));
+
+  constructor(readonly extCtx: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('LabelLint');
+    this.status = new StatusItem();
+    this.badges = new Badges();
+    this.issues = new IssuesDocuments((uri) => this.issuesText(uri));
+    this.extDisposables.push(
+      this.output,
+      this.status,
+      this.badges,
+      this.issues,
+      this.resultsEmitter,
+      vscode.window.registerFileDecorationProvider(this.badges),
+      vscode.workspace.registerTextDocumentContentProvider(lsp.ISSUES_SCHEME, this.issues),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('labelLint')) this.sendConfiguration();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.sendConfiguration()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log('Workspace trusted: user models and fixes are enabled.');
+        this.sendConfiguration();
+      }),
+    );
+    this.badges.enabled = new Config().showExplorerBadges;
+  }
+
+  get extDisposables(): vscode.Disposable[] {
+    return this.extCtx.subscriptions;
+  }
+
+  get isRunning(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  log(message: string): void {
+    this.output.appendLine(`[${new Date().toISOString()}] ${message}`);
+  }
+
+  /** The running client, or a thrown error that says what to do. */
+  requireClient(): LanguageClient {
+    if (!this.client || !this.isRunning) throw new Error('The LabelLint server is not running. Run "LabelLint: Restart Server".');
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    if (this.client) return;
+    const module = this.extCtx.asAbsolutePath(SERVER_MODULE);
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
+    const init: lsp.InitializationOptions = Config.payload();
+    if (!init.trusted) {
+      this.log('Untrusted workspace: LabelLint analyses with the built-in model only (labelLint.modelPath is ignored) and writes nothing — no fixes, no reviews, no export.');
+    }
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: lsp.ISSUES_SCHEME }, { scheme: 'file', pattern: '**/*.{csv,CSV}' }],
+      synchronize: { fileEvents: watcher },
+      initializationOptions: init,
+      outputChannel: this.output,
+      errorHandler: this.errorHandler(),
+    };
+    const client = new LanguageClient('labelLint', 'LabelLint', serverOptions, clientOptions);
+    this.client = client;
+    this.clientDisposables.push(
+      watcher,
+      client.onNotification(lsp.serverReady, () => this.readyResolve()),
+      client.onNotification(lsp.progress, (p) => this.status.progress(p.progress, p.backend)),
+      client.onNotification(lsp.state, (s) => this.onState(s)),
+      client.onNotification(lsp.resultsReady, (s) => this.onResults(s)),
+      client.onNotification(lsp.issuesDocumentChanged, (p) => this.issues.changed(p.uris)),
+      client.onDidChangeState((e) => {
+        if (e.newState === State.Stopped) this.status.stopped('The LabelLint server stopped.');
+      }),
+    );
+    await client.start();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    for (const d of this.clientDisposables.splice(0)) d.dispose();
+    if (client) {
+      try {
+        await client.stop(STOP_TIMEOUT_MS);
+      } catch (err) {
+        this.log(`Stopping the server: ${String(err)}`);
+      }
+      await client.dispose(STOP_TIMEOUT_MS).catch(() => undefined);
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.budget.reset();
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+  }
+
+  private errorHandler(): ErrorHandler {
+    return {
+      error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+      closed: () => {
+        if (this.budget.tryRestart(Date.now())) {
+          this.log('The LabelLint server stopped unexpectedly; restarting it.');
+          return { action: CloseAction.Restart };
+        }
+        const message = 'The LabelLint server crashed 5 times in the last 3 minutes and will not be restarted. See the "LabelLint" output, then run "LabelLint: Restart Server".';
+        this.status.stopped(message);
+        return { action: CloseAction.DoNotRestart, message };
+      },
+    };
+  }
+
+  private sendConfiguration(): void {
+    this.badges.enabled = new Config().showExplorerBadges;
+    if (!this.isRunning) return;
+    void this.client!.sendNotification(DidChangeConfigurationNotification.type, { settings: Config.payload() });
+  }
+
+  private onState(s: lsp.StateParams): void {
+    if (s.state === 'failed') {
+      this.status.failed(s.message ?? 'unknown error');
+      this.log(`Analysis of ${s.root} failed: ${s.message ?? ''}`);
+    } else if (s.state === 'cancelled') {
+      const last = this.summaries.get(s.root);
+      if (last) this.status.summary(last);
+      else this.status.idle('$(checklist) LabelLint', 'Analysis cancelled. Click to analyse.', 'labelLint.analyze');
+    }
+  }
+
+  private onResults(s: lsp.ResultSummary): void {
+    this.summaries.set(s.root, s);
+    this.status.summary(s);
+    this.badges.update(s);
+    this.resultsEmitter.fire(s);
+  }
+
+  summary(root?: string): lsp.ResultSummary | undefined {
+    return root ? this.summaries.get(root) : this.summaries.values().next().value;
+  }
+
+  sessionEdits(root: string): SessionEdits {
+    let e = this.edits.get(root);
+    if (!e) {
+      e = { relabelled: new Map(), quarantined: new Set(), confirmed: new Set() };
+      this.edits.set(root, e);
+    }
+    return e;
+  }
+
+  /** The dataset root a command acts on: the only one, or the one the user picks. */
+  async pickRoot(): Promise<string | undefined> {
+    const roots = Config.roots();
+    if (roots.length <= 1) return roots[0];
+    return vscode.window.showQuickPick(roots, { placeHolder: 'Which dataset?' });
+  }
+
+  analyze(root?: string): Promise<lsp.ResultSummary | null> {
+    return this.requireClient().sendRequest(lsp.analyze, { root });
+  }
+
+  getResult(root?: string): Promise<AnalysisResult | null> {
+    return this.requireClient().sendRequest(lsp.getResult, { root });
+  }
+
+  private async issuesText(uri: string): Promise<string> {
+    if (!this.isRunning) return '# LabelLint: the server is not running. Run "LabelLint: Restart Server".\n';
+    try {
+      return (await this.client!.sendRequest(lsp.issuesDocument, { uri })).text;
+    } catch (err) {
+      return `# LabelLint: could not load the issues (${err instanceof Error ? err.message : String(err)}).\n`;
+    }
+  }
+}
