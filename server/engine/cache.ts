@@ -473,6 +473,17 @@ export class AnalysisCache {
     this.writeReviewsFile();
   }
 
+  /** Record many decisions in one transaction and one reviews.json rewrite (use for bulk actions). */
+  setReviews(rows: ReadonlyArray<{ readonly hash: string; readonly decision: ReviewDecision; readonly path: string }>): void {
+    this.assertOpen();
+    for (const r of rows) {
+      if (!isReviewDecision(r.decision)) throw new TypeError(`invalid review decision: ${JSON.stringify(r.decision)}`);
+    }
+    const now = Date.now();
+    this.upsertReviews(rows.map((r) => [r.hash, { decision: r.decision, path: r.path, updatedMs: now }] as const));
+    this.writeReviewsFile();
+  }
+
   /** Every stored review, keyed by content hash. */
   getReviews(): Map<string, ReviewRecord> {
     this.assertOpen();

@@ -306,6 +306,15 @@ test('reviews are keyed by hash, survive reopen, and are mirrored to reviews.jso
   cache.setReview(h1, { kind: 'correct' }, 'cat/1.png');
   cache.setReview(h2, { kind: 'relabelled', to: 'dog' }, 'cat/2.png');
   cache.setReview(h1, { kind: 'relabelled', to: 'bird' }, 'cat/1.png');
+  assert.throws(() => cache.setReview(h1, { kind: 'relabelled', to: '' }, 'cat/1.png'), TypeError);
+  const h3 = hashBytes(Buffer.from('three'));
+  const h4 = hashBytes(Buffer.from('four'));
+  cache.setReviews([
+    { hash: h3, decision: { kind: 'correct' }, path: 'cat/3.png' },
+    { hash: h4, decision: { kind: 'correct' }, path: 'cat/4.png' },
+  ]);
+  cache.clearReview(h3);
+  cache.clearReview(h4);
   cache.close();
 
   cache = AnalysisCache.open(root);
