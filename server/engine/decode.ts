@@ -10,7 +10,7 @@
  *   "extraneous bytes before marker"; 'none' silently fills the missing part of a truncated JPEG with
  *   grey. 'error' rejects truncation ("premature end of JPEG image", "libspng read error") and accepts
  *   warnings. A JPEG that only lacks its final EOI marker is retried with the marker appended and
- *   accepted when it then decodes without even a warning (all scan data was present).
+ *   accepted when it then decodes at full resolution without even a warning (all scan data was present).
  * - Transparency is flattened onto white (`FLATTEN_BACKGROUND`): that is how the image looked to the
  *   person who labelled it (image viewers, browsers, VS Code all show it on a light background), and
  *   transparent product cut-outs and icons are what ImageNet-style models saw on white.
@@ -217,13 +217,18 @@ async function decodePixels(bytes: Buffer, sniffed: SniffedFormat, side: number,
   } catch (err) {
     const classified = classifySharpError(err, bytes, sniffed, maxPixels);
     if (classified.reason === 'truncated' && sniffed === 'jpeg' && !endsWith(bytes, JPEG_EOI)) {
-      // Only the end marker may be missing: re-decode with it appended, now strict about warnings, which
-      // libjpeg raises ("premature end of data segment") when scan data is missing too.
+      // Only the end marker may be missing: append it and check strictly, since libjpeg warns ("premature
+      // end of data segment") when scan data is missing too. The check decodes at full resolution: a
+      // downscaling pipeline reads lazily and may stop before the damaged tail, hiding the warning.
+      const repaired = Buffer.concat([bytes, JPEG_EOI]);
+      let complete = false;
       try {
-        return await pipeline(Buffer.concat([bytes, JPEG_EOI]), side, maxPixels, 'warning');
+        await sharp(repaired, { limitInputPixels: maxPixels, failOn: 'warning' }).extractChannel(0).raw().toBuffer();
+        complete = true;
       } catch {
-        // fall through: it really is truncated
+        // it really is truncated
       }
+      if (complete) return pipeline(repaired, side, maxPixels, 'error');
     }
     throw classified;
   }

@@ -299,7 +299,8 @@ function computeFlags(stats: readonly QualityStats[], t: QualityThresholds): Qua
     }
     if (relative && isFar(logArea[i], cArea, t.zScore, Math.log(t.oddSizeMinRatio))) flags.push('odd-size');
     if (relative && isFar(logAspect[i], cAspect, t.zScore, Math.log(t.oddAspectMinRatio))) flags.push('odd-aspect');
-    if (flagGrey && s.isGrayscale) flags.push('grayscale');
+    // A blank image has no hue to lose; its problem is already 'low-information'.
+    if (flagGrey && s.isGrayscale && !lowInfo) flags.push('grayscale');
   }
   return out;
 }

@@ -88,8 +88,15 @@ test('sniffImageFormat recognises the supported signatures', async () => {
 
 test('truncated JPEG is reported as truncated, not silently grey-filled', async () => {
   const jpg = await rawRgb(noise(256, 192), 256, 192).jpeg({ quality: 90 }).toBuffer();
-  for (const frac of [0.3, 0.9, 0.99]) {
-    await rejectsWith(decodeImage(jpg.subarray(0, Math.floor(jpg.length * frac)), 32), 'truncated', /JPEG file is truncated/);
+  const progressive = await rawRgb(noise(256, 192), 256, 192).jpeg({ quality: 90, progressive: true }).toBuffer();
+  // Downscaling pipelines read lazily, so also check cuts near the end and both small and large sizes.
+  for (const bytes of [jpg, progressive]) {
+    for (const frac of [0.3, 0.9, 0.99, 0.999]) {
+      for (const size of [16, 32, 224]) {
+        const cut = bytes.subarray(0, Math.floor(bytes.length * frac));
+        await rejectsWith(decodeImage(cut, size), 'truncated', /JPEG file is truncated/);
+      }
+    }
   }
 });
 
