@@ -13,7 +13,7 @@ import {
   roundPreservingRowTotals,
   type ClassBuckets,
 } from './count';
-import { argsortStable, identity, pairwiseSum, rounderFor, rowArgmax, type PredProbs } from './numeric';
+import { identity, pairwiseSum, rounderFor, rowArgmax, smallestStable, type PredProbs } from './numeric';
 import { checkMethod, labelQualityScores, orderIssues, RANK_METHODS, type RankMethod } from './rank';
 import { validateInputs, validateSquare } from './validate';
 
@@ -148,8 +148,7 @@ function labelIssuesMask(labels: Int32Array, pp: PredProbs, n: number, k: number
     case 'low_self_confidence': {
       const scores = labelQualityScores(labels, pp, n, k, filterBy === 'low_self_confidence' ? 'self_confidence' : 'normalized_margin', undefined);
       const numErrors = countLabelIssues(labels, pp, n, k, 'off_diagonal');
-      const order = argsortStable(scores);
-      for (let t = 0; t < numErrors; t++) mask[order[t]] = 1;
+      for (const i of smallestStable(scores, numErrors)) mask[i] = 1;
       return mask; // no _reduce_issues for these two
     }
     case 'confident_learning': {
@@ -251,8 +250,7 @@ function pruneByClass(pp: PredProbs, k: number, pcm: Float64Array, b: ClassBucke
     const members = b.index.subarray(b.start[c], b.start[c + 1]);
     const key = new Float64Array(count);
     for (let t = 0; t < count; t++) key[t] = pp[members[t] * k + c];
-    const order = argsortStable(key);
-    for (let t = 0; t < Math.min(numIssues, count); t++) mask[members[order[t]]] = 1;
+    for (const t of smallestStable(key, numIssues)) mask[members[t]] = 1;
   }
   return mask;
 }
@@ -276,8 +274,7 @@ function pruneByNoiseRate(pp: PredProbs, k: number, pcm: Float64Array, b: ClassB
         const base = members[t] * k;
         negMargin[t] = -r(pp[base + j] - pp[base + c]);
       }
-      const order = argsortStable(negMargin);
-      for (let t = 0; t < Math.min(num, count); t++) mask[members[order[t]]] = 1;
+      for (const t of smallestStable(negMargin, num)) mask[members[t]] = 1;
     }
   }
   return mask;

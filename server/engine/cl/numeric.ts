@@ -58,14 +58,41 @@ export function roundHalfEven(x: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** Runs shorter than this are insertion-sorted before merging. */
+const INSERTION_RUN = 16;
+
 /**
- * Indices of `idx` sorted by ascending `key[i]`, ties by ascending index (stable). NumPy's default
- * argsort is not stable, so on exact ties cleanlab's choice is implementation-defined; we pick the stable one.
+ * Indices sorted by ascending `key[i]`, ties by position in `idx` (stable; `idx` defaults to 0..len-1).
+ * NumPy's default argsort is not stable, so on exact ties cleanlab's choice is implementation-defined;
+ * we pick the stable one. Bottom-up merge sort over typed arrays (no comparator callbacks).
  */
 export function argsortStable(key: ArrayLike<number>, idx?: Int32Array): Int32Array {
-  const out = idx ? Int32Array.from(idx) : Int32Array.from({ length: key.length }, (_, i) => i);
-  out.sort((a, b) => key[a] - key[b] || a - b);
-  return out;
+  const n = idx ? idx.length : key.length;
+  let a = idx ? Int32Array.from(idx) : new Int32Array(n);
+  if (!idx) for (let i = 0; i < n; i++) a[i] = i;
+  for (let lo = 0; lo < n; lo += INSERTION_RUN) {
+    const hi = Math.min(lo + INSERTION_RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const v = a[i];
+      const kv = key[v];
+      let j = i - 1;
+      while (j >= lo && key[a[j]] > kv) { a[j + 1] = a[j]; j--; }
+      a[j + 1] = v;
+    }
+  }
+  let b = new Int32Array(n);
+  for (let width = INSERTION_RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) b[o++] = key[a[j]] < key[a[i]] ? a[j++] : a[i++];
+      while (i < mid) b[o++] = a[i++];
+      while (j < hi) b[o++] = a[j++];
+    }
+    const t = a; a = b; b = t;
+  }
+  return a;
 }
 
 /** First index of the maximum of row `i` (NumPy argmax: first occurrence wins ties). */
@@ -78,4 +105,57 @@ export function rowArgmax(p: ArrayLike<number>, i: number, K: number): number {
     if (v > bestVal) { best = j; bestVal = v; }
   }
   return best;
+}
+
+/**
+ * Positions of the `m` smallest keys under the order (key, position) — the same set as
+ * `argsortStable(key).subarray(0, m)`, in O(n) expected time (quickselect on a copy), unordered.
+ */
+export function smallestStable(key: ArrayLike<number>, m: number): Int32Array {
+  const n = key.length;
+  if (m <= 0) return new Int32Array(0);
+  if (m >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  const v = kthSmallest(Float64Array.from(key), m - 1);
+  let below = 0;
+  for (let i = 0; i < n; i++) if (key[i] < v) below++;
+  let ties = m - below; // how many keys equal to v to take, lowest positions first
+  const out = new Int32Array(m);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const x = key[i];
+    if (x < v) out[o++] = i;
+    else if (x === v && ties > 0) { out[o++] = i; ties--; }
+  }
+  return out;
+}
+
+/** k-th smallest value (0-based) of `a`, which is reordered (Hoare quickselect, median-of-three pivot). */
+function kthSmallest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three into a[mid]
+    if (a[mid] < a[lo]) swap(a, mid, lo);
+    if (a[hi] < a[lo]) swap(a, hi, lo);
+    if (a[hi] < a[mid]) swap(a, hi, mid);
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { swap(a, i, j); i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }
