@@ -1,0 +1,218 @@
+/**
+ * The language server's wiring over an in-memory JSON-RPC connection, with a fake engine:
+ * initialize → analyze (progress, diagnostics, resultsReady) → code actions → relabel plan →
+ * markCorrect → file-change re-runs. No VS Code.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createConnection } from 'vscode-languageserver/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import type { CodeAction } from 'vscode-languageserver-types';
+import { WorkDoneProgress, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import * as lsp from '../../protocol/lsp';
+import type { AnalysisResult } from '../../protocol/results';
+import type { Settings } from '../../protocol/settings';
+import { LabelLintServer, type ServerDeps } from '../../server/lsp/server';
+import { fashionResult } from './lsp-fixture';
+
+interface Harness {
+  client: MessageConnection;
+  root: string;
+  runs: Settings[];
+  diagnostics: Map<string, PublishDiagnosticsParams>;
+  notes: { method: string; params: unknown }[];
+  reviews: { hash: string; path: string }[];
+  close(): void;
+}
+
+async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings?: unknown } = {}): Promise<Harness> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-lsp-'));
+  for (const f of ['shirt/a.png', 'shirt/b.png', 'shirt/c.png', 'coat/d.png', 'T-shirt/e.png', 'T-shirt/a.png']) {
+    fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    fs.writeFileSync(path.join(root, f), 'x');
+  }
+  const runs: Settings[] = [];
+  const reviews: { hash: string; path: string }[] = [];
+  const deps: ServerDeps = {
+    runAnalysis: async (r, settings, hooks): Promise<AnalysisResult> => {
+      runs.push(settings);
+      hooks.onProgress?.({ phase: 'embed', done: 3, total: 5, imagesPerSecond: 100, backend: 'cpu' });
+      await new Promise((res) => setTimeout(res, 5));
+      return fashionResult(r);
+    },
+    findCsv: async () => undefined,
+    storeCorrectReviews: (_r, entries) => void reviews.push(...entries),
+    exists: (p) => fs.existsSync(p),
+    debounceMs: opts.debounceMs ?? 30,
+  };
+  const up = new PassThrough();
+  const down = new PassThrough();
+  const server = createConnection(new StreamMessageReader(up), new StreamMessageWriter(down));
+  new LabelLintServer(server, deps).listen();
+  const client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
+  const diagnostics = new Map<string, PublishDiagnosticsParams>();
+  const notes: { method: string; params: unknown }[] = [];
+  client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => void diagnostics.set(p.uri, p));
+  client.onNotification((method: string, params: unknown) => void notes.push({ method, params }));
+  client.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+    client.onProgress(WorkDoneProgress.type, p.token, (v) => void notes.push({ method: `workDone/${v.kind}`, params: v }));
+    return null;
+  });
+  client.listen();
+  const init: lsp.InitializationOptions = { settings: opts.rawSettings ?? {}, roots: [root], trusted: opts.trusted ?? true, autoAnalyze: false };
+  await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: { window: { workDoneProgress: true } }, initializationOptions: init, workspaceFolders: null });
+  await client.sendNotification('initialized', {});
+  return {
+    client,
+    root,
+    runs,
+    diagnostics,
+    notes,
+    reviews,
+    close: () => {
+      client.dispose();
+      server.dispose();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('analyze: progress, diagnostics on the issues document, resultsReady summary', async () => {
+  const h = await start();
+  try {
+    const summary = await h.client.sendRequest(lsp.analyze, { root: h.root });
+    assert.ok(summary);
+    assert.equal(summary.counts.label, 2);
+    assert.equal(summary.issuesUri, lsp.issuesUriFor(h.root));
+    assert.deepEqual(summary.flagged.map((f) => f.path).sort(), ['coat/d.png', 'shirt/a.png', 'shirt/b.png']);
+    await sleep(20);
+    const d = h.diagnostics.get(summary.issuesUri);
+    assert.equal(d?.diagnostics.length, 3);
+    assert.ok(h.notes.some((n) => n.method === lsp.progress.method));
+    assert.ok(h.notes.some((n) => n.method === lsp.resultsReady.method));
+    for (const kind of ['begin', 'report', 'end']) assert.ok(h.notes.some((n) => n.method === `workDone/${kind}`), `workDoneProgress ${kind}`);
+    const begin = h.notes.find((n) => n.method === 'workDone/begin')!.params as { cancellable?: boolean };
+    assert.equal(begin.cancellable, true);
+    assert.ok(h.runs[0].exclude.includes('_quarantine'), 'quarantine is never analysed');
+    const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: summary.issuesUri });
+    assert.match(doc.text, /shirt\/a\.png {2}shirt → T-shirt {2}\(91%\)/);
+  } finally {
+    h.close();
+  }
+});
+
+test('code actions on the issues document, then a relabel plan that never overwrites', async () => {
+  const h = await start();
+  try {
+    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
+    await sleep(20);
+    const diags = h.diagnostics.get(summary.issuesUri)!.diagnostics;
+    const a = diags.find((d) => d.message.startsWith("Labelled 'shirt' but looks like 'T-shirt' (91%)"))!;
+    const actions = (await h.client.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: summary.issuesUri },
+      range: a.range,
+      context: { diagnostics: [a] },
+    })) as CodeAction[];
+    const titles = actions.map((x) => x.title);
+    assert.equal(titles[0], "Relabel as 'T-shirt'");
+    assert.ok(actions[0].isPreferred);
+    assert.ok(titles.includes("Relabel as 'coat'"));
+    assert.ok(titles.includes("Label is correct — don't flag again"));
+    assert.ok(titles.includes("Relabel all 2 issues suggested as 'T-shirt' in class 'shirt'"));
+    assert.ok(titles.some((t) => t.startsWith('Move to quarantine')));
+    const args = actions[0].command!.arguments![0] as lsp.ApplyRelabelArgs;
+    assert.equal(actions[0].command!.command, lsp.Commands.applyRelabel);
+    const plan = await h.client.sendRequest(lsp.relabel, args);
+    assert.deepEqual(plan.refused, []);
+    assert.equal(plan.edits[0].kind, 'move');
+    assert.equal((plan.edits[0] as lsp.PlannedMove).newPath, 'T-shirt/a (1).png', 'T-shirt/a.png exists');
+    const bad = await h.client.sendRequest(lsp.relabel, { root: h.root, items: [{ path: '../../etc/passwd', newLabel: 'coat' }] });
+    assert.equal(bad.edits.length, 0);
+    assert.equal(bad.refused.length, 1);
+    // Applied edits are hidden at once, before the re-run.
+    await h.client.sendNotification(lsp.didApplyEdits, { root: h.root, paths: ['shirt/a.png'] });
+    await sleep(30);
+    assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+  } finally {
+    h.close();
+  }
+});
+
+test('markCorrect stores a review keyed by hash and hides the issue', async () => {
+  const h = await start();
+  try {
+    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
+    const r = await h.client.sendRequest(lsp.markCorrect, { root: h.root, paths: ['shirt/b.png', 'nope.png'] });
+    assert.deepEqual(r.accepted, ['shirt/b.png']);
+    assert.equal(r.stored, true);
+    assert.equal(r.refused.length, 1);
+    assert.deepEqual(h.reviews, [{ hash: 'hash-shirt/b.png', path: 'shirt/b.png' }]);
+    await sleep(30);
+    assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+  } finally {
+    h.close();
+  }
+});
+
+test('untrusted: no user model, no write actions, no plans, reviews not stored', async () => {
+  const h = await start({ trusted: false, rawSettings: { modelPath: '/evil/model.json' } });
+  try {
+    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
+    assert.equal(h.runs[0].modelPath, null);
+    await sleep(20);
+    const a = h.diagnostics.get(summary.issuesUri)!.diagnostics[0];
+    const actions = await h.client.sendRequest('textDocument/codeAction', { textDocument: { uri: summary.issuesUri }, range: a.range, context: { diagnostics: [a] } });
+    assert.deepEqual(actions, []);
+    await assert.rejects(h.client.sendRequest(lsp.relabel, { root: h.root, items: [{ path: 'shirt/a.png', newLabel: 'coat' }] }), /untrusted/);
+    const r = await h.client.sendRequest(lsp.markCorrect, { root: h.root, paths: ['shirt/a.png'] });
+    assert.equal(r.stored, false);
+    assert.deepEqual(h.reviews, []);
+  } finally {
+    h.close();
+  }
+});
+
+test('file changes re-run once per burst; changes under .labellint/ and .git/ are ignored', async () => {
+  const h = await start({ debounceMs: 40 });
+  try {
+    await h.client.sendRequest(lsp.analyze, { root: h.root });
+    assert.equal(h.runs.length, 1);
+    const uri = (p: string) => `file://${path.join(h.root, p)}`;
+    await h.client.sendNotification('workspace/didChangeWatchedFiles', {
+      changes: [uri('.labellint/cache.db'), uri('.git/index')].map((u) => ({ uri: u, type: 2 })),
+    });
+    await sleep(100);
+    assert.equal(h.runs.length, 1);
+    for (let i = 0; i < 50; i++) {
+      await h.client.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uri(`shirt/n${i}.png`), type: 1 }] });
+    }
+    await sleep(150);
+    assert.equal(h.runs.length, 2);
+  } finally {
+    h.close();
+  }
+});
+
+test('severity change republishes without re-running; a cancel turns into a null result', async () => {
+  const h = await start();
+  try {
+    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
+    await h.client.sendNotification('workspace/didChangeConfiguration', {
+      settings: { settings: { severities: { outlier: 'off' } }, roots: [h.root], trusted: true, autoAnalyze: true },
+    });
+    await sleep(50);
+    assert.equal(h.runs.length, 1);
+    assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+    const p = h.client.sendRequest(lsp.analyze, { root: h.root });
+    await h.client.sendNotification(lsp.cancel, { root: h.root });
+    assert.equal(await p, null);
+  } finally {
+    h.close();
+  }
+});
