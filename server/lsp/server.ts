@@ -36,8 +36,13 @@ import { fileUri, isInside, uriToPath } from './uris';
 
 /** Progress notifications are sent at most this often (ms), plus on every phase change. */
 const PROGRESS_INTERVAL_MS = 100;
-/** Folders never analysed and whose changes never trigger a re-run: the engine's own state, and quarantine. */
-const STATE_DIR = '.labellint';
+/**
+ * Changes under these never trigger a re-run: what the scanner never enters (dot folders, which covers the
+ * engine's own `.labellint/` cache and `.git/`, and node_modules).
+ */
+export function isIgnoredSegment(seg: string): boolean {
+  return seg.startsWith('.') || seg.toLowerCase() === 'node_modules' || seg.toLowerCase() === '__macosx';
+}
 
 export interface ServerDeps {
   readonly runAnalysis: (root: string, settings: Settings, hooks: AnalyzeHooks) => Promise<AnalysisResult>;
@@ -171,7 +176,7 @@ export class LabelLintServer {
         for (const s of this.sessions.values()) {
           if (!isInside(s.root, p)) continue;
           const rel = path.relative(s.root, p).split(path.sep);
-          if (rel[0] === STATE_DIR) continue;
+          if (rel.some(isIgnoredSegment)) continue;
           this.debouncer.push(s.root);
         }
       }
