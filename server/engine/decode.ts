@@ -3,7 +3,7 @@
  * quality statistics are computed on. Every failure is a `DecodeError` with a reason and a sentence
  * a person understands; nothing here throws sharp's raw messages at the user.
  *
- * Decisions (see the README of the engine for the why in more words):
+ * Decisions:
  * - Magic bytes are checked before sharp sees the file: a 0-byte file is 'empty', an HTML page named
  *   `.png` is 'not-an-image', and only raster formats we expect in datasets reach libvips (no SVG/PDF).
  * - `failOn: 'error'`: libvips' default ('warning') rejects common, harmless warnings such as
@@ -12,14 +12,17 @@
  *   warnings. A JPEG that only lacks its final EOI marker is retried with the marker appended and
  *   accepted when it then decodes at full resolution without even a warning (all scan data was present).
  * - Transparency is flattened onto white (`FLATTEN_BACKGROUND`): that is how the image looked to the
- *   person who labelled it (image viewers, browsers, VS Code all show it on a light background), and
- *   transparent product cut-outs and icons are what ImageNet-style models saw on white.
+ *   person who labelled it (image viewers, browsers and VS Code's light themes show it on a light
+ *   background), and cut-out product shots and icons conventionally sit on white. Side effect: a mostly
+ *   transparent image has high brightness and may be flagged 'overexposed' relative to its dataset.
  * - The quality thumbnail is resized from the CNN pixels in JS (area average) instead of decoding the
- *   file a second time. Measured on a 2-core container (busy, so noisy), images/s, size 224 + quality 64:
- *     28×28 PNG:  one decode + JS area resize 124–170, two sharp pipelines 89–158, clone() 70–135
- *     640×480 JPEG: one decode + JS area 86–101, two pipelines 75–123, one decode + sharp raw resize 91–120
- *   Differences are within noise for the JPEG; one decode wins for small files (per-call libvips overhead
- *   dominates) and is simpler and deterministic, so it is kept.
+ *   file a second time. Measured (size 224 + quality 64, sequential single-call loop, 2-core container
+ *   at load average ~13, so ±20% noise; interleaved rounds), images/s:
+ *                        one decode + JS resize   two sharp pipelines   one pipeline, no header/thumb
+ *     28×28 grey PNG            145                     138                     223
+ *     640×480 JPEG              121                      85                      98 (noise)
+ *   Decoding once is at least as fast, simpler, and needs one libvips pass, so it is kept. The header
+ *   read (`metadata()`, for the original size/channels/frames) is most of the remaining gap on tiny files.
  */
 import sharp from 'sharp';
 import { computeQualityStats, GREY_CHANNEL_TOLERANCE, type QualityStats } from './quality';
@@ -194,7 +197,9 @@ function checkPixelLimit(width: number, height: number, maxPixels: number): void
 
 function formatMegapixels(pixels: number): string {
   const mp = pixels / 1e6;
-  return mp >= 10 ? String(Math.round(mp)) : String(Math.round(mp * 10) / 10);
+  if (mp >= 10) return String(Math.round(mp));
+  if (mp >= 0.1) return String(Math.round(mp * 10) / 10);
+  return String(Number(mp.toPrecision(2)));
 }
 
 /** The decode pipeline: EXIF rotate, flatten alpha, 8-bit sRGB, fill-resize to side×side, raw RGB. */

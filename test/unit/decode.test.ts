@@ -135,7 +135,7 @@ test('PNG bomb: a 30000×30000 header is rejected as too-large before any pixels
 
 test('maxPixels option lowers the limit', async () => {
   const png = await rawRgb(noise(100, 100), 100, 100).png().toBuffer();
-  await rejectsWith(decodeImage(png, 16, { maxPixels: 5000 }), 'too-large', /100×100 = 0\.01 MP, over the 0\.005 MP limit|100×100/);
+  await rejectsWith(decodeImage(png, 16, { maxPixels: 5000 }), 'too-large', /100×100 = 0\.01 MP, over the 0\.005 MP limit/);
   const ok = await decodeImage(png, 16, { maxPixels: 10_000 });
   assert.equal(ok.width, 100);
 });

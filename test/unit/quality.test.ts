@@ -197,9 +197,10 @@ test('qualityFlags: empty input, options validated and applied', () => {
   assert.deepEqual(qualityFlags([]), []);
   assert.throws(() => qualityFlags([], { zScroe: 3 } as never), /unknown option 'zScroe'; valid options: .*zScore/);
   assert.throws(() => qualityFlags([], { zScore: Number.NaN }), RangeError);
-  const mid = stats(image((x) => [100 + (x % 2) * 20, 100, 100]));
-  // Raising the "very bright" threshold above 1 and lowering "very dark" below 0 disables the absolute rules.
-  assert.deepEqual(qualityFlags([mid], { nearConstantEntropy: 0 }), [[]]);
+  // A two-level image (1 bit) is near-constant under a custom 1.5-bit threshold, not under the default 0.5.
+  const twoLevel = stats(image((x) => [100 + (x % 2) * 20, 100, 100]));
+  assert.deepEqual(qualityFlags([twoLevel]), [[]]);
+  assert.deepEqual(qualityFlags([twoLevel], { nearConstantEntropy: 1.5 }), [['low-information']]);
 });
 
 test('flags are deterministic and order-preserving', () => {
