@@ -64,6 +64,13 @@ def flat(a):
     return [float(v) for v in np.asarray(a, dtype=float).ravel()]
 
 
+SCORE_ROWS = 100  # scores are stored for the first rows only, rounded to 10 decimals (tests use 1e-9), to keep the JSON small
+
+
+def scores_flat(a):
+    return [round(float(v), 10) for v in np.asarray(a, dtype=float)[:SCORE_ROWS]]
+
+
 def run(name, labels, p, extra=None):
     k = p.shape[1]
     out = {"name": name, "k": k, "float32": p.dtype == np.float32,
@@ -99,13 +106,16 @@ def run(name, labels, p, extra=None):
     ntr = [int(v) for v in np.minimum(np.bincount(labels, minlength=k), np.arange(k) % 3 + 1)]
     variants["prune_by_class|remove"] = idx(clfilter.find_label_issues(
         labels, p, filter_by="prune_by_class", num_to_remove_per_class=ntr, n_jobs=1))
+    variants["prune_by_noise_rate|remove"] = idx(clfilter.find_label_issues(
+        labels, p, filter_by="prune_by_noise_rate", num_to_remove_per_class=ntr, n_jobs=1))
+    variants["prune_by_noise_rate|cj=argmax-confusion"] = idx(clfilter.find_label_issues_using_argmax_confusion_matrix(labels, p))
     out["numToRemovePerClass"] = ntr
     out["variants"] = variants
     scores = {}
     for m in METHODS:
-        scores[m] = flat(rank.get_label_quality_scores(labels, p, method=m))
+        scores[m] = scores_flat(rank.get_label_quality_scores(labels, p, method=m))
     for m in METHODS[:2]:
-        scores[m + "|adjust"] = flat(rank.get_label_quality_scores(labels, p, method=m, adjust_pred_probs=True))
+        scores[m + "|adjust"] = scores_flat(rank.get_label_quality_scores(labels, p, method=m, adjust_pred_probs=True))
     out["scores"] = scores
     ranked = {}
     for m in METHODS:

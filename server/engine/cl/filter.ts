@@ -14,7 +14,7 @@ import {
   type ClassBuckets,
 } from './count';
 import { identity, pairwiseSum, rounderFor, rowArgmax, smallestStable, type PredProbs } from './numeric';
-import { checkMethod, labelQualityScores, orderIssues, RANK_METHODS, type RankMethod } from './rank';
+import { checkMethod, labelQualityScores, orderIssues, type RankMethod } from './rank';
 import { validateInputs, validateSquare } from './validate';
 
 export type FilterBy =
@@ -113,7 +113,6 @@ export function findPredictedNeqGiven(labels: Int32Array, predProbs: PredProbs):
   return predictedNeqGiven(labels, predProbs, n, k);
 }
 
-export { RANK_METHODS };
 
 // ---------------------------------------------------------------------------------------------
 // Private
