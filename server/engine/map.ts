@@ -1,6 +1,12 @@
 /**
- * 2-D map of the dataset for the cluster view: UMAP (umap-js) over PCA-reduced embeddings,
- * or a 2-D PCA for sets too small for UMAP's neighbourhood graph.
+ * 2-D map of the dataset for the cluster view: UMAP over PCA-reduced embeddings, or a 2-D PCA for
+ * sets too small for UMAP's neighbourhood graph.
+ *
+ * Two UMAP paths, same algorithm and constants:
+ *  - with a precomputed kNN graph (the server's path): our typed-array port of umap-js 1.4.0's fuzzy
+ *    graph + SGD layout (`runUmapFromKnn`), because umap-js's string-keyed sparse matrices took ~24 s
+ *    of synchronous set-up and ~0.4 s CPU per epoch at 35k points; a, b come from umap-js's findABParams;
+ *  - without one: umap-js itself (its seeded NN-descent + layout), stepped epoch by epoch.
  *
  * Input: X, N×d (row-major, d ≤ ~50, already PCA-reduced by the caller).
  * Output: x, y (N each) in [-1, 1], one common scale for both axes so distances keep their aspect.
@@ -10,6 +16,7 @@
  * far apart and makes few-epoch runs on large sets usable.
  */
 import { UMAP } from 'umap-js';
+import { findABParams } from 'umap-js/dist/umap';
 import { CancelledError, makeRng } from './types';
 import type { IsCancelled, KnnGraph, Matrix, ProgressFn } from './types';
 
@@ -45,7 +52,7 @@ export const DEFAULT_MIN_DIST = 0.1;
 /**
  * Epoch schedule. umap-js uses 500 for N ≤ 2.5k down to 200 above 7.5k; with a PCA start the layout
  * is settled long before that on large sets, and each epoch costs O(N·k), so we cap large sets:
- * 200 up to 10k points, 120 above (35k×50 on 2 cores: see the timing note in the report / bench).
+ * 300 up to 10k points, 120 above (35k points, k=15: ~0.3 s CPU per epoch on the 2-core dev box).
  */
 export const EPOCHS_SMALL = 500; // N ≤ 2,500
 export const EPOCHS_MEDIUM = 300; // N ≤ 10,000
@@ -87,8 +94,198 @@ export async function computeMap2d(X: Matrix, opts: MapOptions): Promise<Map2d> 
     opts.onProgress?.('map', 1, 1);
     return { ...normalise(pca.x, pca.y), method: 'pca' };
   }
-  const emb = await runUmap(X, pca, nNeighbors, minDist, opts);
+  const emb = opts.knn
+    ? await runUmapFromKnn(opts.knn, pca, nNeighbors, minDist, opts)
+    : await runUmap(X, pca, nNeighbors, minDist, opts);
   return { ...normalise(emb.x, emb.y), method: 'umap' };
+}
+
+/** Edges processed between clock reads in the layout loop (~1 ms of work). */
+const EDGES_PER_CLOCK_CHECK = 8192;
+/** umap-js's constants for the per-point bandwidth search (src/umap.ts). */
+const SMOOTH_K_TOLERANCE = 1e-5;
+const MIN_K_DIST_SCALE = 1e-3;
+const SIGMA_SEARCH_STEPS = 64;
+/** UMAP defaults (umap-learn and umap-js): negative samples per positive, gradient clip, repulsion, learning rate. */
+const NEGATIVE_SAMPLE_RATE = 5;
+const GRAD_CLIP = 4;
+const REPULSION = 1;
+const LEARNING_RATE = 1;
+/** Keeps the repulsive gradient finite at distance 0 (umap-learn's 0.001). */
+const REPULSION_EPS = 0.001;
+
+/**
+ * UMAP from a precomputed kNN graph, on typed arrays. Same algorithm and constants as umap-js 1.4.0
+ * (fuzzy simplicial set with local connectivity 1, fuzzy union, edge sampling by membership strength,
+ * negative sampling, linearly decaying learning rate), minus its string-keyed sparse matrices and
+ * number[][] rows, which made 35k points take ~24 s of synchronous set-up and ~0.4 s per epoch.
+ * Randomness (negative samples only; the start is the PCA layout) comes from makeRng(seed).
+ */
+async function runUmapFromKnn(
+  graph: KnnGraph,
+  init: { x: Float32Array; y: Float32Array },
+  nNeighbors: number,
+  minDist: number,
+  opts: MapOptions,
+): Promise<{ x: Float32Array; y: Float32Array }> {
+  const n = graph.n;
+  const nEpochs = opts.nEpochs ?? defaultEpochs(n);
+  const checkCancel = () => {
+    if (opts.isCancelled?.()) throw new CancelledError();
+  };
+  checkCancel();
+  const { head, tail, epochsPerSample } = fuzzyEdges(graph, nNeighbors, nEpochs);
+  checkCancel();
+
+  const { a, b } = findABParams(1, minDist);
+  const rng = makeRng(opts.seed);
+  const emb = new Float32Array(2 * n);
+  const { x: ix, y: iy } = normalise(init.x, init.y);
+  for (let i = 0; i < n; i++) {
+    emb[2 * i] = ix[i] * INIT_HALF_WIDTH;
+    emb[2 * i + 1] = iy[i] * INIT_HALF_WIDTH;
+  }
+  const m = head.length;
+  const epochOfNextSample = Float64Array.from(epochsPerSample);
+  const epochsPerNegSample = Float64Array.from(epochsPerSample, (e) => e / NEGATIVE_SAMPLE_RATE);
+  const epochOfNextNegSample = Float64Array.from(epochsPerNegSample);
+  const clip = (v: number) => (v > GRAD_CLIP ? GRAD_CLIP : v < -GRAD_CLIP ? -GRAD_CLIP : v);
+
+  // Resumable loop: (epoch, e) survive yields, and the clock is read every EDGES_PER_CLOCK_CHECK
+  // edges, so one long epoch on a large set cannot block the event loop either.
+  let epoch = 0;
+  let e = 0;
+  while (epoch < nEpochs) {
+    const started = Date.now();
+    do {
+      const alpha = LEARNING_RATE * (1 - epoch / nEpochs);
+      const stop = Math.min(m, e + EDGES_PER_CLOCK_CHECK);
+      for (; e < stop; e++) {
+        if (epochOfNextSample[e] > epoch) continue;
+        const j = head[e], k = tail[e];
+        const jx = 2 * j, kx = 2 * k;
+        let dx = emb[jx] - emb[kx], dy = emb[jx + 1] - emb[kx + 1];
+        let d2 = dx * dx + dy * dy;
+        if (d2 > 0) {
+          const pw = Math.pow(d2, b);
+          const coeff = (-2 * a * b * (pw / d2)) / (a * pw + 1);
+          const gx = clip(coeff * dx) * alpha, gy = clip(coeff * dy) * alpha;
+          emb[jx] += gx; emb[jx + 1] += gy;
+          emb[kx] -= gx; emb[kx + 1] -= gy;
+        }
+        epochOfNextSample[e] += epochsPerSample[e];
+        const nNeg = Math.floor((epoch - epochOfNextNegSample[e]) / epochsPerNegSample[e]);
+        for (let p = 0; p < nNeg; p++) {
+          const o = Math.floor(rng() * n);
+          const ox = 2 * o;
+          dx = emb[jx] - emb[ox]; dy = emb[jx + 1] - emb[ox + 1];
+          d2 = dx * dx + dy * dy;
+          if (d2 > 0) {
+            const coeff = (2 * REPULSION * b) / ((REPULSION_EPS + d2) * (a * Math.pow(d2, b) + 1));
+            emb[jx] += clip(coeff * dx) * alpha;
+            emb[jx + 1] += clip(coeff * dy) * alpha;
+          } else if (j !== o) {
+            emb[jx] += GRAD_CLIP * alpha;
+            emb[jx + 1] += GRAD_CLIP * alpha;
+          }
+        }
+        if (nNeg > 0) epochOfNextNegSample[e] += nNeg * epochsPerNegSample[e];
+      }
+      if (e === m) {
+        e = 0;
+        epoch++;
+      }
+    } while (epoch < nEpochs && Date.now() - started < YIELD_EVERY_MS);
+    opts.onProgress?.('map', epoch, nEpochs);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    checkCancel();
+  }
+  const x = new Float32Array(n), y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = emb[2 * i];
+    y[i] = emb[2 * i + 1];
+  }
+  return { x, y };
+}
+
+/**
+ * UMAP's fuzzy simplicial set from a kNN graph (self excluded; the first nNeighbors-1 neighbours are
+ * used, as umap-learn counts the point itself as a neighbour), as a symmetric edge list (both
+ * directions) with epochs-per-sample, edges weaker than max/nEpochs dropped.
+ */
+export function fuzzyEdges(graph: KnnGraph, nNeighbors: number, nEpochs: number): { head: Int32Array; tail: Int32Array; epochsPerSample: Float64Array } {
+  const n = graph.n;
+  const cols = Math.min(nNeighbors - 1, graph.k);
+  const target = Math.log2(cols + 1);
+  const dist = new Float64Array(cols);
+  // Directed memberships, keyed i*n+j.
+  const w = new Map<number, number>();
+  let meanAll = -1;
+  for (let i = 0; i < n; i++) {
+    let cnt = 0, rho = 0, sum = 0;
+    for (let c = 0; c < cols; c++) {
+      const nb = graph.indices[i * graph.k + c];
+      if (nb < 0 || nb === i) continue;
+      const d = Math.max(0, 1 - graph.similarities[i * graph.k + c]);
+      dist[cnt++] = d;
+      sum += d;
+      if (rho === 0 && d > 0) rho = d; // first non-zero distance: local connectivity 1
+    }
+    if (cnt === 0) continue;
+    let lo = 0, hi = Infinity, sigma = 1;
+    for (let it = 0; it < SIGMA_SEARCH_STEPS; it++) {
+      let psum = 0;
+      for (let c = 0; c < cnt; c++) {
+        const dd = dist[c] - rho;
+        psum += dd > 0 ? Math.exp(-dd / sigma) : 1;
+      }
+      if (Math.abs(psum - target) < SMOOTH_K_TOLERANCE) break;
+      if (psum > target) { hi = sigma; sigma = (lo + hi) / 2; }
+      else { lo = sigma; sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2; }
+    }
+    if (rho > 0) {
+      sigma = Math.max(sigma, MIN_K_DIST_SCALE * (sum / cnt));
+    } else {
+      if (meanAll < 0) meanAll = meanKnnDistance(graph, cols);
+      sigma = Math.max(sigma, MIN_K_DIST_SCALE * meanAll);
+    }
+    let c = 0;
+    for (let col = 0; col < cols; col++) {
+      const nb = graph.indices[i * graph.k + col];
+      if (nb < 0 || nb === i) continue;
+      const dd = dist[c++] - rho;
+      w.set(i * n + nb, dd <= 0 ? 1 : Math.exp(-dd / sigma));
+    }
+  }
+  // Fuzzy union a + b - ab over both directions; each undirected edge emitted as (i,j) and (j,i).
+  const hs: number[] = [], ts: number[] = [], ws: number[] = [];
+  let wMax = 0;
+  for (const [key, a] of w) {
+    const i = Math.floor(key / n), j = key - i * n;
+    const back = w.get(j * n + i);
+    if (back !== undefined && j < i) continue; // the pair is emitted from its (min, max) side
+    const v = back === undefined ? a : a + back - a * back;
+    hs.push(i, j); ts.push(j, i); ws.push(v, v);
+    if (v > wMax) wMax = v;
+  }
+  // Sort edges by (head, tail) so the result does not depend on Map insertion order.
+  const order = Array.from(hs.keys()).filter((e) => ws[e] >= wMax / nEpochs).sort((p, q) => hs[p] - hs[q] || ts[p] - ts[q]);
+  const head = Int32Array.from(order, (e) => hs[e]);
+  const tail = Int32Array.from(order, (e) => ts[e]);
+  const epochsPerSample = Float64Array.from(order, (e) => wMax / ws[e]);
+  return { head, tail, epochsPerSample };
+}
+
+function meanKnnDistance(graph: KnnGraph, cols: number): number {
+  let s = 0, c = 0;
+  for (let i = 0; i < graph.n; i++) {
+    for (let j = 0; j < cols; j++) {
+      if (graph.indices[i * graph.k + j] < 0) continue;
+      s += Math.max(0, 1 - graph.similarities[i * graph.k + j]);
+      c++;
+    }
+  }
+  return c > 0 ? s / c : 0;
 }
 
 async function runUmap(
@@ -109,17 +306,8 @@ async function runUmap(
   const rows: number[][] = new Array(n);
   for (let i = 0; i < n; i++) rows[i] = Array.from(X.data.subarray(i * d, (i + 1) * d));
 
-  let effNeighbors = nNeighbors;
   const nEpochs = opts.nEpochs ?? defaultEpochs(n);
-  let umap: UMAP;
-  if (opts.knn) {
-    const pre = toUmapKnn(opts.knn, nNeighbors);
-    effNeighbors = pre.nNeighbors;
-    umap = new UMAP({ nComponents: 2, nNeighbors: effNeighbors, minDist, nEpochs, random: makeRng(opts.seed) });
-    umap.setPrecomputedKNN(pre.indices, pre.distances);
-  } else {
-    umap = new UMAP({ nComponents: 2, nNeighbors: effNeighbors, minDist, nEpochs, random: makeRng(opts.seed) });
-  }
+  const umap = new UMAP({ nComponents: 2, nNeighbors, minDist, nEpochs, random: makeRng(opts.seed) });
   // Builds the fuzzy graph (synchronous; O(N·k) map operations inside umap-js).
   const total = umap.initializeFit(rows);
   checkCancel();
@@ -155,32 +343,6 @@ async function runUmap(
     y[i] = out[i][1];
   }
   return { x, y };
-}
-
-/**
- * Convert our KnnGraph (self excluded, cosine similarity) into umap-js's precomputed form:
- * self first at distance 0 (umap-js, like umap-learn, skips column 0 when calibrating sigmas),
- * then the nearest `nNeighbors - 1` neighbours at cosine distance 1 - similarity.
- * Missing neighbours (-1) keep index -1, which umap-js skips, at distance 0 (so its search graph ignores them).
- */
-function toUmapKnn(graph: KnnGraph, nNeighbors: number): { indices: number[][]; distances: number[][]; nNeighbors: number } {
-  const cols = Math.min(nNeighbors - 1, graph.k);
-  const indices: number[][] = new Array(graph.n);
-  const distances: number[][] = new Array(graph.n);
-  for (let i = 0; i < graph.n; i++) {
-    const idx = new Array<number>(cols + 1);
-    const dist = new Array<number>(cols + 1);
-    idx[0] = i;
-    dist[0] = 0;
-    for (let j = 0; j < cols; j++) {
-      const nb = graph.indices[i * graph.k + j];
-      idx[j + 1] = nb;
-      dist[j + 1] = nb < 0 ? 0 : Math.max(0, 1 - graph.similarities[i * graph.k + j]);
-    }
-    indices[i] = idx;
-    distances[i] = dist;
-  }
-  return { indices, distances, nNeighbors: cols + 1 };
 }
 
 /**
