@@ -1,0 +1,369 @@
+/**
+ * Out-of-fold predicted probabilities from a multinomial logistic-regression head ("retrain the last layer").
+ *
+ * - Stratified K-fold (seeded). Every example's `predProbs` row comes from a model that never saw it.
+ * - Features: optional PCA reduction (fitted without labels, so no leakage) then per-column standardisation.
+ * - Model: softmax regression, mean cross-entropy + (l2/2)·‖W‖² (bias not penalised), full-batch L-BFGS.
+ *
+ * Backend: plain Float32/Float64 loops, not TensorFlow.js. Measured on this box (see ./linalg header): tfjs-cpu and
+ * tfjs-wasm matMul were 10–60× slower than the JS kernel for these shapes, and an L-BFGS loop would add a
+ * tensor round-trip per iteration on top. The model is exactly the "last layer" a tfjs head would train.
+ */
+import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from './types';
+import { assertFiniteRows, pca } from './linalg';
+
+/** L2 penalty on the weights for standardised features; mild, because 1–20 % label noise is expected. */
+export const DEFAULT_L2 = 1e-3;
+export const DEFAULT_FOLDS = 5;
+export const DEFAULT_MAX_ITER = 100;
+/** Inputs wider than this are PCA-reduced to `DEFAULT_PCA_DIMS` before training (see bench/analyze.ts). */
+export const PCA_WHEN_COLS_ABOVE = 128;
+export const DEFAULT_PCA_DIMS = 64;
+/** L-BFGS stops when max |gradient| falls below this (the objective is a mean, so this is scale-free). */
+export const GRADIENT_TOLERANCE = 1e-5;
+/** Columns with standard deviation below this are left centred but unscaled (constant columns). */
+const STD_EPSILON = 1e-8;
+const LBFGS_MEMORY = 10;
+/** Iterations for warm-started re-fits after a relabel; the optimum moves very little. */
+export const RESCORE_MAX_ITER = 15;
+
+export interface ClassifierOptions {
+  folds?: number;
+  seed: number;
+  l2?: number;
+  maxIter?: number;
+  /** PCA dims before training; 0 = none. Default: DEFAULT_PCA_DIMS when X has more than PCA_WHEN_COLS_ABOVE columns. */
+  pcaDims?: number;
+  onProgress?: ProgressFn;
+  isCancelled?: IsCancelled;
+}
+
+export interface CrossValResult {
+  /** N×K out-of-fold probabilities, rows sum to 1. */
+  readonly predProbs: Float32Array;
+  /** Fold (0..folds−1) that held each example out. */
+  readonly foldOf: Int32Array;
+  /** Share of examples whose out-of-fold argmax equals the given label. */
+  readonly cvAccuracy: number;
+}
+
+/** Everything `rescoreAfterRelabel` needs to retrain only the affected folds, warm-started. */
+export interface CrossValState {
+  readonly features: Matrix; // N×d standardised (after optional PCA)
+  readonly labels: Int32Array;
+  readonly K: number;
+  readonly folds: number;
+  readonly foldOf: Int32Array;
+  /** Per fold: K×(d+1) weights (bias last), or null where the fold fell back to the class prior. */
+  readonly weights: (Float64Array | null)[];
+  readonly l2: number;
+  readonly result: CrossValResult;
+}
+
+export function crossValPredictProbs(X: Matrix, labels: Int32Array, K: number, opts: ClassifierOptions): CrossValResult {
+  return crossValFit(X, labels, K, opts).result;
+}
+
+/** As `crossValPredictProbs`, also returning the state for cheap re-scoring. */
+export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: ClassifierOptions): CrossValState {
+  validateInputs(X, labels, K);
+  const N = X.rows;
+  const foldsWanted = opts.folds ?? DEFAULT_FOLDS;
+  if (!Number.isInteger(foldsWanted) || foldsWanted < 2) throw new Error(`folds must be an integer ≥ 2, got ${foldsWanted}`);
+  const folds = Math.max(1, Math.min(foldsWanted, N));
+  const l2 = opts.l2 ?? DEFAULT_L2;
+  const maxIter = opts.maxIter ?? DEFAULT_MAX_ITER;
+  const features = prepareFeatures(X, opts);
+  const foldOf = stratifiedFolds(labels, K, folds, opts.seed);
+  const predProbs = new Float32Array(N * K);
+  const weights: (Float64Array | null)[] = [];
+  for (let f = 0; f < folds; f++) {
+    if (opts.isCancelled?.()) throw new CancelledError();
+    opts.onProgress?.('classifier folds', f, folds);
+    weights.push(trainFold(features, labels, K, foldOf, f, l2, maxIter, null, opts.isCancelled));
+    predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
+  }
+  opts.onProgress?.('classifier folds', folds, folds);
+  const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
+  return { features, labels: Int32Array.from(labels), K, folds, foldOf, weights, l2, result };
+}
+
+/**
+ * Re-scores after labels changed: `newLabels[j]` is the new label of example `changedIndices[j]`. Only folds whose
+ * training set contains a changed example are refitted, warm-started from their previous weights. Returns a new
+ * state (the old one is not modified; features are shared).
+ */
+export function rescoreAfterRelabel(
+  state: CrossValState, changedIndices: ArrayLike<number>, newLabels: ArrayLike<number>,
+  maxIter = RESCORE_MAX_ITER,
+): CrossValState {
+  if (changedIndices.length !== newLabels.length) throw new Error('changedIndices and newLabels must have the same length');
+  const { K, folds, foldOf, features } = state;
+  const labels = Int32Array.from(state.labels);
+  const touchedFolds = new Set<number>();
+  for (let j = 0; j < changedIndices.length; j++) {
+    const i = changedIndices[j], y = newLabels[j];
+    if (!(i >= 0 && i < labels.length && Number.isInteger(i))) throw new Error(`changed index ${i} out of range`);
+    if (!(y >= 0 && y < K && Number.isInteger(y))) throw new Error(`new label ${y} for row ${i} out of range 0..${K - 1}`);
+    if (labels[i] === y) continue;
+    labels[i] = y;
+    for (let f = 0; f < folds; f++) if (f !== foldOf[i]) touchedFolds.add(f);
+  }
+  const predProbs = new Float32Array(state.result.predProbs);
+  const weights = state.weights.slice();
+  for (const f of [...touchedFolds].sort((a, b) => a - b)) {
+    weights[f] = trainFold(features, labels, K, foldOf, f, state.l2, maxIter, state.weights[f], undefined);
+    predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
+  }
+  const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
+  return { ...state, labels, weights, result };
+}
+
+/** Fits on (Xtrain, ytrain) and returns Xtest's probabilities (rows×K). Same preprocessing as cross-validation. */
+export function fitPredict(
+  Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, K: number,
+  opts: { l2?: number; maxIter?: number } = {},
+): Float32Array {
+  validateInputs(Xtrain, ytrain, K);
+  assertFiniteRows(Xtest, 'Xtest');
+  if (Xtest.cols !== Xtrain.cols) throw new Error(`Xtest has ${Xtest.cols} columns, Xtrain ${Xtrain.cols}`);
+  const both: Matrix = { rows: Xtrain.rows + Xtest.rows, cols: Xtrain.cols, data: new Float32Array(Xtrain.data.length + Xtest.data.length) };
+  both.data.set(Xtrain.data); both.data.set(Xtest.data, Xtrain.data.length);
+  const { mean, scale } = columnStats(Xtrain);
+  const feats = standardise(both, mean, scale);
+  const labels = new Int32Array(both.rows);
+  labels.set(ytrain);
+  const foldOf = new Int32Array(both.rows);
+  foldOf.fill(1, Xtrain.rows); // fold 1 = test rows
+  const w = trainFold(feats, labels, K, foldOf, 1, opts.l2 ?? DEFAULT_L2, opts.maxIter ?? DEFAULT_MAX_ITER, null, undefined);
+  const probs = new Float32Array(both.rows * K);
+  predictFold(feats, labels, K, foldOf, 1, w, probs);
+  return probs.slice(Xtrain.rows * K);
+}
+
+// ---- internals -----------------------------------------------------------------------------------------------------
+
+function validateInputs(X: Matrix, labels: Int32Array, K: number): void {
+  if (!Number.isInteger(K) || K < 1) throw new Error(`K must be a positive integer, got ${K}`);
+  if (labels.length !== X.rows) throw new Error(`labels.length ${labels.length} != X.rows ${X.rows}`);
+  if (X.rows === 0) throw new Error('no examples');
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] < 0 || labels[i] >= K) throw new Error(`label ${labels[i]} at row ${i} out of range 0..${K - 1}`);
+  }
+  assertFiniteRows(X, 'classifier input');
+}
+
+function prepareFeatures(X: Matrix, opts: ClassifierOptions): Matrix {
+  const dims = opts.pcaDims ?? (X.cols > PCA_WHEN_COLS_ABOVE ? DEFAULT_PCA_DIMS : 0);
+  const base = dims > 0 && dims < X.cols ? pca(X, dims, { seed: opts.seed }).projected : X;
+  const { mean, scale } = columnStats(base);
+  return standardise(base, mean, scale);
+}
+
+function columnStats(X: Matrix): { mean: Float64Array; scale: Float64Array } {
+  const { rows, cols, data } = X;
+  const mean = new Float64Array(cols), sq = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j];
+  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) { const v = data[i * cols + j] - mean[j]; sq[j] += v * v; }
+  const scale = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) { const sd = Math.sqrt(sq[j] / rows); scale[j] = sd > STD_EPSILON ? 1 / sd : 1; }
+  return { mean, scale };
+}
+
+function standardise(X: Matrix, mean: Float64Array, scale: Float64Array): Matrix {
+  const { rows, cols, data } = X;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = (data[i * cols + j] - mean[j]) * scale[j];
+  return { rows, cols, data: out };
+}
+
+/** Stratified fold assignment: each class's examples are shuffled (seeded) and dealt round-robin, continuing
+ * where the previous class stopped so fold sizes stay within one of each other. */
+export function stratifiedFolds(labels: Int32Array, K: number, folds: number, seed: number): Int32Array {
+  const rng = makeRng(seed);
+  const byClass: number[][] = Array.from({ length: K }, () => []);
+  labels.forEach((y, i) => byClass[y].push(i));
+  const foldOf = new Int32Array(labels.length);
+  let next = 0;
+  for (const members of byClass) {
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      const t = members[i]; members[i] = members[j]; members[j] = t;
+    }
+    for (const i of members) { foldOf[i] = next; next = (next + 1) % folds; }
+  }
+  return foldOf;
+}
+
+/** Trains on rows with foldOf !== f. Returns null when the training set has fewer than two classes (then the
+ * fold predicts the class prior of its training labels, uniform if it has none). */
+function trainFold(
+  features: Matrix, labels: Int32Array, K: number, foldOf: Int32Array, f: number, l2: number, maxIter: number,
+  warm: Float64Array | null, isCancelled: IsCancelled | undefined,
+): Float64Array | null {
+  const { rows: N, cols: d } = features;
+  const seen = new Set<number>();
+  let n = 0;
+  for (let i = 0; i < N; i++) if (foldOf[i] !== f) { n++; seen.add(labels[i]); }
+  if (K === 1 || seen.size < 2) return null;
+  const Xt = new Float32Array(n * d), y = new Int32Array(n);
+  for (let i = 0, r = 0; i < N; i++) {
+    if (foldOf[i] === f) continue;
+    Xt.set(features.data.subarray(i * d, (i + 1) * d), r * d); y[r++] = labels[i];
+  }
+  const dim = K * (d + 1);
+  const w0 = warm ? Float64Array.from(warm) : new Float64Array(dim);
+  return lbfgs((w, g) => softmaxLossGrad(Xt, y, n, d, K, l2, w, g), w0, maxIter, isCancelled);
+}
+
+/** Mean cross-entropy + (l2/2)‖W‖² and its gradient into g. w is K×(d+1), bias last in each row. */
+function softmaxLossGrad(
+  X: Float32Array, y: Int32Array, n: number, d: number, K: number, l2: number, w: Float64Array, g: Float64Array,
+): number {
+  const stride = d + 1;
+  g.fill(0);
+  const z = new Float64Array(K);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let mx = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const wo = k * stride;
+      let s = w[wo + d];
+      for (let t = 0; t < d; t++) s += w[wo + t] * X[o + t];
+      z[k] = s; if (s > mx) mx = s;
+    }
+    const yi = y[i];
+    const zy = z[yi] - mx;
+    let sum = 0;
+    for (let k = 0; k < K; k++) { z[k] = Math.exp(z[k] - mx); sum += z[k]; }
+    loss += Math.log(sum) - zy;
+    for (let k = 0; k < K; k++) {
+      const r = z[k] / sum - (k === yi ? 1 : 0);
+      if (r === 0) continue;
+      const wo = k * stride;
+      for (let t = 0; t < d; t++) g[wo + t] += r * X[o + t];
+      g[wo + d] += r;
+    }
+  }
+  const inv = 1 / n;
+  let reg = 0;
+  for (let k = 0; k < K; k++) {
+    const wo = k * stride;
+    for (let t = 0; t < d; t++) { g[wo + t] = g[wo + t] * inv + l2 * w[wo + t]; reg += w[wo + t] * w[wo + t]; }
+    g[wo + d] *= inv;
+  }
+  return loss * inv + 0.5 * l2 * reg;
+}
+
+/** Limited-memory BFGS with backtracking (Armijo) line search. Deterministic. */
+function lbfgs(
+  fg: (w: Float64Array, g: Float64Array) => number, w: Float64Array, maxIter: number, isCancelled: IsCancelled | undefined,
+): Float64Array {
+  const dim = w.length;
+  const g = new Float64Array(dim), gNew = new Float64Array(dim), dir = new Float64Array(dim), wNew = new Float64Array(dim);
+  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  const alpha = new Float64Array(LBFGS_MEMORY);
+  let f = fg(w, g);
+  for (let it = 0; it < maxIter; it++) {
+    if (isCancelled?.()) throw new CancelledError();
+    let gmax = 0;
+    for (let t = 0; t < dim; t++) gmax = Math.max(gmax, Math.abs(g[t]));
+    if (gmax < GRADIENT_TOLERANCE) break;
+    // Two-loop recursion: dir = −H·g.
+    for (let t = 0; t < dim; t++) dir[t] = -g[t];
+    for (let m = S.length - 1; m >= 0; m--) {
+      let a = 0;
+      for (let t = 0; t < dim; t++) a += S[m][t] * dir[t];
+      a *= rho[m]; alpha[m] = a;
+      for (let t = 0; t < dim; t++) dir[t] -= a * Y[m][t];
+    }
+    if (S.length > 0) {
+      const m = S.length - 1;
+      let yy = 0, sy = 0;
+      for (let t = 0; t < dim; t++) { yy += Y[m][t] * Y[m][t]; sy += S[m][t] * Y[m][t]; }
+      const gamma = sy / yy;
+      for (let t = 0; t < dim; t++) dir[t] *= gamma;
+    } else {
+      let gn = 0;
+      for (let t = 0; t < dim; t++) gn += g[t] * g[t];
+      const sc = 1 / Math.max(1, Math.sqrt(gn));
+      for (let t = 0; t < dim; t++) dir[t] *= sc;
+    }
+    for (let m = 0; m < S.length; m++) {
+      let b = 0;
+      for (let t = 0; t < dim; t++) b += Y[m][t] * dir[t];
+      b *= rho[m];
+      for (let t = 0; t < dim; t++) dir[t] += S[m][t] * (alpha[m] - b);
+    }
+    let slope = 0;
+    for (let t = 0; t < dim; t++) slope += g[t] * dir[t];
+    if (!(slope < 0)) { // not a descent direction: reset memory, use steepest descent
+      S.length = 0; Y.length = 0; rho.length = 0;
+      for (let t = 0; t < dim; t++) dir[t] = -g[t];
+      slope = 0;
+      for (let t = 0; t < dim; t++) slope += g[t] * dir[t];
+    }
+    let step = 1, fNew = Infinity, accepted = false;
+    for (let ls = 0; ls < 30; ls++) {
+      for (let t = 0; t < dim; t++) wNew[t] = w[t] + step * dir[t];
+      fNew = fg(wNew, gNew);
+      if (fNew <= f + 1e-4 * step * slope) { accepted = true; break; }
+      step *= 0.5;
+    }
+    if (!accepted) break;
+    const s = new Float64Array(dim), yv = new Float64Array(dim);
+    let sy = 0;
+    for (let t = 0; t < dim; t++) { s[t] = wNew[t] - w[t]; yv[t] = gNew[t] - g[t]; sy += s[t] * yv[t]; }
+    if (sy > 1e-12) {
+      if (S.length === LBFGS_MEMORY) { S.shift(); Y.shift(); rho.shift(); }
+      S.push(s); Y.push(yv); rho.push(1 / sy);
+    }
+    const rel = Math.abs(f - fNew) / Math.max(Math.abs(f), Math.abs(fNew), 1);
+    w.set(wNew); g.set(gNew); f = fNew;
+    if (rel < 1e-10) break;
+  }
+  return w;
+}
+
+/** Writes the held-out rows of fold f into predProbs (N×K). */
+function predictFold(
+  features: Matrix, labels: Int32Array, K: number, foldOf: Int32Array, f: number, w: Float64Array | null, predProbs: Float32Array,
+): void {
+  const { rows: N, cols: d } = features;
+  const stride = d + 1;
+  if (w === null) {
+    const prior = new Float64Array(K);
+    let n = 0;
+    for (let i = 0; i < N; i++) if (foldOf[i] !== f) { prior[labels[i]]++; n++; }
+    for (let k = 0; k < K; k++) prior[k] = n > 0 ? prior[k] / n : 1 / K;
+    for (let i = 0; i < N; i++) if (foldOf[i] === f) for (let k = 0; k < K; k++) predProbs[i * K + k] = prior[k];
+    return;
+  }
+  const z = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    if (foldOf[i] !== f) continue;
+    const o = i * d;
+    let mx = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const wo = k * stride;
+      let s = w[wo + d];
+      for (let t = 0; t < d; t++) s += w[wo + t] * features.data[o + t];
+      z[k] = s; if (s > mx) mx = s;
+    }
+    let sum = 0;
+    for (let k = 0; k < K; k++) { z[k] = Math.exp(z[k] - mx); sum += z[k]; }
+    for (let k = 0; k < K; k++) predProbs[i * K + k] = z[k] / sum;
+  }
+}
+
+function accuracy(predProbs: Float32Array, labels: Int32Array, K: number): number {
+  let ok = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (predProbs[i * K + k] > predProbs[i * K + best]) best = k;
+    if (best === labels[i]) ok++;
+  }
+  return labels.length ? ok / labels.length : 0;
+}
