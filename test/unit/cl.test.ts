@@ -379,3 +379,12 @@ test('numeric helpers: stable argsort, selection = prefix of the stable order (t
   assert.equal(pairwiseSum(a, 0, a.length, 1, (x) => x), 8);
   assert.deepEqual([0.5, 1.5, 2.5, -1.5, 2.4999, 3.5001].map(roundHalfEven), [0, 2, 2, -2, 2, 4]);
 });
+
+test('exact ties at the pruning cut go to the lower index (NumPy argsort is unstable there; we are deterministic)', () => {
+  const labels = Int32Array.from([0, 0, 0, 0, 1, 1, 1]);
+  const p = Float64Array.from([0.9, 0.1, 0.9, 0.1, 0.3, 0.7, 0.3, 0.7, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6]);
+  // rows 2 and 3 are identical and both confidently class 1; fracNoise 0.5 prunes one of them
+  assert.deepEqual(indices(findLabelIssues(labels, p)), [2, 3]);
+  assert.deepEqual(indices(findLabelIssues(labels, p, { fracNoise: 0.5 })), [2]);
+  assert.deepEqual(indices(findLabelIssues(labels, p, { filterBy: 'prune_by_class', fracNoise: 0.5 })), [2]);
+});
