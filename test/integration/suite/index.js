@@ -1,0 +1,107 @@
+// Extension-host tests (run inside VS Code by test/integration/run.js). No mocha: a tiny runner.
+// `run()` resolves when every test passed and rejects otherwise (the workbench turns that into the exit code).
+'use strict';
+const vscode = require('vscode');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const EXTENSION_ID = 'labellint.labellint';
+/** The sample's 1,000 images are analysed on a small CPU machine: be patient. */
+const ANALYSIS_TIMEOUT_MS = 480_000;
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+function log(line) {
+  console.log(line);
+}
+
+async function waitFor(what, fn, ms, every = 250) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+const state = {};
+
+test('the extension activates and its server starts', async () => {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is loaded`);
+  const t0 = Date.now();
+  state.api = await ext.activate();
+  log(`activate() returned in ${Date.now() - t0} ms`);
+  await Promise.race([state.api.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('server not ready in 60 s')), 60_000))]);
+});
+
+test('an analysis of the sample publishes diagnostics on the issues document', async () => {
+  const api = state.api;
+  const summary = api.summary() ?? (await Promise.race([
+    new Promise((r) => api.onDidAnalyze(r)),
+    api.analyze(),
+    new Promise((_, rej) => setTimeout(() => rej(new Error('analysis timed out')), ANALYSIS_TIMEOUT_MS)),
+  ]));
+  assert.ok(summary, 'a result');
+  log(`analysed ${summary.images} images: ${JSON.stringify(summary.counts)} in ${summary.elapsedMs} ms (${summary.backend})`);
+  assert.ok(summary.counts.label > 0, 'the sample has wrong labels');
+  state.summary = summary;
+  state.uri = vscode.Uri.parse(summary.issuesUri);
+  const diags = await waitFor('label diagnostics', () => {
+    const d = vscode.languages.getDiagnostics(state.uri).filter((x) => x.source === 'labellint' && x.code === 'label');
+    return d.length > 0 && d;
+  }, 30_000);
+  const doc = await vscode.workspace.openTextDocument(state.uri);
+  await vscode.window.showTextDocument(doc);
+  for (const d of diags.slice(0, 20)) {
+    const line = doc.lineAt(d.range.start.line).text;
+    assert.ok(line.includes(' → '), `diagnostic line ${d.range.start.line} is an issue line: ${line}`);
+  }
+  state.labelDiagnostics = diags;
+});
+
+test('the preferred quick fix relabels: the image moves to the suggested class folder', async () => {
+  const d = state.labelDiagnostics[0];
+  const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', state.uri, d.range);
+  const titles = actions.map((a) => a.title);
+  log(`quick fixes: ${titles.slice(0, 4).join(' | ')} … (${titles.length})`);
+  const relabel = actions.find((a) => a.isPreferred && a.title.startsWith('Relabel as'));
+  assert.ok(relabel, 'a preferred "Relabel as" action');
+  assert.ok(titles.some((t) => t.startsWith('Label is correct')));
+  const arg = relabel.command.arguments[0];
+  const { path: rel, newLabel } = arg.items[0];
+  const root = state.summary.root;
+  const from = path.join(root, ...rel.split('/'));
+  assert.ok(fs.existsSync(from));
+  const before = vscode.languages.getDiagnostics(state.uri).length;
+  await vscode.commands.executeCommand(relabel.command.command, ...relabel.command.arguments);
+  assert.ok(!fs.existsSync(from), 'the file left its old class folder');
+  const target = path.join(root, newLabel, path.basename(from));
+  assert.ok(fs.existsSync(target) || fs.readdirSync(path.join(root, newLabel)).some((n) => n.startsWith(path.parse(from).name)), 'the file is in the new class folder');
+  await waitFor('one diagnostic fewer', () => vscode.languages.getDiagnostics(state.uri).length < before, 10_000);
+});
+
+if (process.env.LABELLINT_IT_FAIL === '1') {
+  test('deliberately failing (checks that failures reach the exit code)', () => assert.fail('on purpose'));
+}
+
+async function run() {
+  let failed = 0;
+  for (const t of tests) {
+    const t0 = Date.now();
+    try {
+      await t.fn();
+      log(`ok - ${t.name} (${Date.now() - t0} ms)`);
+    } catch (err) {
+      failed++;
+      log(`not ok - ${t.name}\n${err && err.stack ? err.stack : err}`);
+    }
+  }
+  log(`${tests.length - failed}/${tests.length} passed`);
+  if (failed > 0) throw new Error(`${failed} test(s) failed`);
+}
+
+module.exports = { run };
