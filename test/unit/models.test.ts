@@ -70,6 +70,7 @@ test('resolveModel: missing file, unknown layer and missing shard give clear err
     assert.equal(r.spec.format, 'graph');
     assert.equal(r.spec.inputSize, 512, 'the fixed input shape of the file is used when none is asked for');
     assert.match(r.spec.id, /^custom:/);
+    assert.match(r.key, /^custom\|files=/);
     const at224 = await resolveModel(user, [CENTERNET_14], { inputSize: 224 });
     assert.equal(at224.spec.inputSize, 224);
     assert.equal(at224.spec.graphPatch?.relaxInputShape, true);
@@ -90,5 +91,23 @@ test('resolveModel: a JSON file that is not a model is rejected', async () => {
     await assert.rejects(resolveModel(file), /Could not read model/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('resolveModel: a user model keeps its key when moved, and the key follows the content', async () => {
+  const a = await copyCenternet();
+  const b = await copyCenternet();
+  try {
+    const node = [CENTERNET_14];
+    const ka = (await resolveModel(a, node)).key;
+    assert.equal((await resolveModel(b, node)).key, ka);
+    assert.notEqual((await resolveModel(b, node, { pixelRange: '0-1' })).key, ka);
+    const bin = path.join(path.dirname(b), 'centernet.bin');
+    const bytes = fs.readFileSync(bin);
+    bytes[bytes.length - 1] ^= 0xff;
+    fs.writeFileSync(bin, bytes);
+    assert.notEqual((await resolveModel(b, node)).key, ka);
+  } finally {
+    for (const f of [a, b]) fs.rmSync(path.dirname(f), { recursive: true, force: true });
   }
 });

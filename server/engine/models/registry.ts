@@ -225,7 +225,7 @@ export async function resolveModel(
   return { spec, modelJsonPath, weightPaths, encoding, key };
 }
 
-/** id + content hash and byte size of every file + feature nodes + preprocessing; stable across machines. */
+/** id + content hash and byte size of every file + feature nodes + input size + pixel range + preprocessing version. */
 export function modelKey(spec: ModelSpec, files: readonly string[]): string {
   const h = crypto.createHash('sha256');
   let bytes = 0;
@@ -236,7 +236,8 @@ export function modelKey(spec: ModelSpec, files: readonly string[]): string {
   }
   const nodes = crypto.createHash('sha256').update(spec.featureNodes.join('\n')).digest('hex').slice(0, 8);
   return [
-    spec.id,
+    // A user model is identified by its content, not its path: moving it keeps its cache.
+    spec.source.kind === 'file' ? 'custom' : spec.id,
     `files=${h.digest('hex').slice(0, 16)}:${bytes}`,
     `nodes=${nodes}`,
     `in=${spec.inputSize}`,
