@@ -34,6 +34,8 @@ export interface ClassifierOptions {
   maxIter?: number;
   /** PCA dims before training; 0 = none. Default: DEFAULT_PCA_DIMS when X has more than PCA_WHEN_COLS_ABOVE columns. */
   pcaDims?: number;
+  /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: stratifiedFolds. */
+  foldOf?: Int32Array;
   onProgress?: ProgressFn;
   isCancelled?: IsCancelled;
 }
@@ -74,7 +76,9 @@ export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: Clas
   const l2 = opts.l2 ?? DEFAULT_L2;
   const maxIter = opts.maxIter ?? DEFAULT_MAX_ITER;
   const features = prepareFeatures(X, opts);
-  const foldOf = stratifiedFolds(labels, K, folds, opts.seed);
+  const foldOf = opts.foldOf ? Int32Array.from(opts.foldOf) : stratifiedFolds(labels, K, folds, opts.seed);
+  if (foldOf.length !== N) throw new Error(`foldOf.length ${foldOf.length} != N ${N}`);
+  for (let i = 0; i < N; i++) if (!(foldOf[i] >= 0 && foldOf[i] < folds)) throw new Error(`foldOf[${i}] = ${foldOf[i]} out of range 0..${folds - 1}`);
   const predProbs = new Float32Array(N * K);
   const weights: (Float64Array | null)[] = [];
   for (let f = 0; f < folds; f++) {

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeRng } from '../../server/engine/types';
+import { l2NormalizeRows } from '../../server/engine/linalg';
+import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours } from '../../server/engine/knn';
+import { knnPredictProbs, neighbourAgreement, combineLabelQuality, combinePredProbs, getLabelQualityScores } from '../../server/engine/neighbours';
+
+const m = (rows: number, cols: number, v: number[]) => ({ rows, cols, data: Float32Array.from(v) });
+
+test('tiny hand-checkable graph: exact neighbours, self excluded, duplicates, ties by lower index', () => {
+  // Unit vectors at angles 0°, 0° (duplicate of 0), 90°, 180°, 90° (duplicate of 2).
+  const X = m(5, 2, [1, 0, 1, 0, 0, 1, -1, 0, 0, 1]);
+  const g = buildKnnGraphSync(X, 2);
+  assert.deepEqual(Array.from(g.indices), [1, 2, 0, 2, 4, 0, 2, 4, 2, 0]);
+  assert.deepEqual(Array.from(g.similarities), [1, 0, 1, 0, 1, 0, 0, 0, 1, 0]);
+});
+
+test('k > N−1 pads with −1', () => {
+  const g = buildKnnGraphSync(m(3, 2, [1, 0, 0.6, 0.8, 0, 1]), 4);
+  assert.deepEqual(Array.from(g.indices.subarray(0, 4)), [1, 2, -1, -1]);
+  assert.equal(buildKnnGraphSync(m(1, 2, [1, 0]), 3).indices[0], -1);
+});
+
+test('matches brute force on random data, sync and with 2 workers, odd sizes', async () => {
+  const rng = makeRng(3);
+  const n = 203, d = 7, k = 6;
+  const X = l2NormalizeRows(m(n, d, Array.from({ length: n * d }, () => rng() - 0.5)));
+  const ref = bruteForceNeighbours(X, Array.from({ length: n }, (_, i) => i), k);
+  const sync = buildKnnGraphSync(X, k, { blockSize: 17 });
+  const par = await buildKnnGraph(X, k, { workers: 2, blockSize: 50 });
+  assert.deepEqual(Array.from(sync.indices), Array.from(ref));
+  assert.deepEqual(Array.from(par.indices), Array.from(ref));
+  assert.deepEqual(Array.from(par.similarities), Array.from(sync.similarities));
+});
+
+test('rejects NaN rows and bad k', () => {
+  assert.throws(() => buildKnnGraphSync(m(2, 2, [1, 0, NaN, 1]), 1), /row 1/);
+  assert.throws(() => buildKnnGraphSync(m(2, 2, [1, 0, 0, 1]), 0), /k must be/);
+});
+
+test('neighbour agreement and kNN vote', () => {
+  const graph = { n: 3, k: 2, indices: Int32Array.from([1, 2, 0, 2, 0, 1]), similarities: Float32Array.from([1, 1, 1, 1, 1, 1]) };
+  const labels = Int32Array.from([0, 0, 1]);
+  const agree = neighbourAgreement(graph, labels, 2);
+  assert.ok(Math.abs(agree[0] - 0.5) < 1e-6 && Math.abs(agree[2]) < 1e-5);
+  const p = knnPredictProbs(graph, labels, 2, { smoothing: 0 });
+  assert.ok(Math.abs(p[2 * 2 + 0] - 1) < 1e-5); // row 2's neighbours are both class 0
+  const ps = knnPredictProbs(graph, labels, 2, { smoothing: 1 });
+  assert.ok(Math.abs(ps[4] + ps[5] - 1) < 1e-6 && ps[5] > 0);
+  const q = combineLabelQuality(Float32Array.from([1, 1, 0]), p, labels, { classifier: 0.5 });
+  assert.ok(q[2] < q[0]);
+  const c = combinePredProbs(Float32Array.from([1, 0, 0, 1, 0, 1]), p, 0.5);
+  assert.ok(Math.abs(c[0] + c[1] - 1) < 1e-6);
+  assert.throws(() => getLabelQualityScores(c, labels, 2, 'bogus' as never), /valid: self_confidence, normalized_margin/);
+  const nm = getLabelQualityScores(Float32Array.from([0.8, 0.2]), Int32Array.from([1]), 2, 'normalized_margin');
+  assert.ok(Math.abs(nm[0] - 0.2) < 1e-6);
+});
