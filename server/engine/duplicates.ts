@@ -61,7 +61,7 @@ export function findDuplicateGroups(input: DuplicateInput, opts: DuplicateOption
   if (graph.indices.length !== n * graph.k || graph.similarities.length !== n * graph.k) {
     throw new Error(`findDuplicateGroups: graph arrays must be n×k = ${n * graph.k} long`);
   }
-  return computeGroups(input, threshold).map((members) => toGroup(members.nodes, members.similarity, hashes, labels, splits, paths, classNames));
+  return sortGroups(computeGroups(input, threshold).map((members) => toGroup(members.nodes, members.similarity, hashes, labels, splits, paths, classNames)));
 }
 
 /** Stage 1 + 2; returns member image indices per group with the group's minimum pairwise similarity. */
