@@ -216,3 +216,26 @@ test('severity change republishes without re-running; a cancel turns into a null
     h.close();
   }
 });
+
+test('the server entry (out/server/main.js) answers initialize over stdio quickly, without loading the engine', async () => {
+  const { spawn } = await import('node:child_process');
+  const main = path.join(__dirname, '..', '..', 'server', 'main.js');
+  const child = spawn(process.execPath, [main, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  conn.listen();
+  try {
+    const t0 = Date.now();
+    const init: lsp.InitializationOptions = { settings: {}, roots: [], trusted: true, autoAnalyze: false };
+    const r = (await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: init, workspaceFolders: null })) as {
+      capabilities: { codeActionProvider?: unknown };
+      serverInfo?: { name: string };
+    };
+    assert.equal(r.serverInfo?.name, 'labellint');
+    assert.ok(r.capabilities.codeActionProvider);
+    assert.ok(Date.now() - t0 < 5000, 'answers within 5 s');
+    await conn.sendRequest('shutdown');
+  } finally {
+    conn.dispose();
+    child.kill();
+  }
+});
