@@ -67,7 +67,7 @@ function analyzeCommand(ctx: Ctx): Cmd {
 
 async function relabel(ctx: Ctx, args: lsp.ApplyRelabelArgs): Promise<void> {
   const plan = await ctx.requireClient().sendRequest(lsp.relabel, args);
-  const out = await applyPlan(ctx, plan, args.items.length > 1 ? 'Relabel' : 'Relabel');
+  const out = await applyPlan(ctx, plan, 'Relabel');
   if (!out) return;
   const e = ctx.sessionEdits(plan.root);
   for (const p of out.applied) {
