@@ -125,7 +125,7 @@ export async function lintEmbeddings(
     const quality = getLabelQualityScores(labels, probs, 'self_confidence');
     const mask = findLabelIssues(labels, probs, { filterBy: settings.labelFilter });
     const cj = computeConfidentJoint(labels, probs, K);
-    const latent = estimateLatent(cj, labels, K);
+    const latent = estimateLatent(cj, labels);
     noiseMatrix = rows(latent.noiseMatrix, K);
     let off = 0;
     let tot = 0;
@@ -183,10 +183,10 @@ export async function lintEmbeddings(
       { hashes, graph, labels, splits, paths, classNames: [...classes] },
       { nearThreshold: settings.nearDuplicateThreshold },
     );
-    issues.push(...duplicateIssues(duplicates));
+    issues.push(...duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])), nearThreshold: settings.nearDuplicateThreshold }));
     const scores = outlierScores(graph, {});
     analysed.forEach((i, r) => (outlier[i] = scores[r]));
-    issues.push(...outlierIssues(findOutliers(scores, {}), scores, paths));
+    issues.push(...outlierIssues({ scores, indices: findOutliers(scores, {}), paths, graph: graph! }));
     timings.duplicates = Date.now() - t;
 
     t = Date.now();
