@@ -38,8 +38,10 @@ export interface LayoutInfo {
   readonly hasSplits: boolean;
 }
 
-/** Files stat'ed at once; bounded so 100,000-file datasets do not exhaust file descriptors. */
-const STAT_BATCH = 64;
+/** Files stat'ed at once; bounded so 100,000-file datasets do not flood the libuv thread pool or memory. */
+const STAT_CONCURRENCY = 64;
+/** With `maxImages`, candidates are stat'ed this many at a time, stopping once enough images are kept. */
+const STAT_CHUNK = 1024;
 /** Folders read at once. */
 const READDIR_CONCURRENCY = 16;
 /** Names never entered or listed, besides anything starting with '.' (which covers `.labellint/`). Lowercase. */
@@ -174,6 +176,11 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException | undefined)?.code ?? 'error';
 }
 
+/** `path.join` for a normalised folder and one plain name; join() itself is measurable over 100,000 files. */
+function joinAbs(dir: string, name: string): string {
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
+
 function joinRel(rel: string, name: string): string {
   return rel === '' ? name : `${rel}/${name}`;
 }
@@ -195,9 +202,9 @@ async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>
   for (const ent of entries) {
     const name = ent.name;
     if (isIgnoredName(name)) continue;
-    const abs = path.join(dir.abs, name);
+    const abs = joinAbs(dir.abs, name);
     const rel = joinRel(dir.rel, name);
-    let real = path.join(dir.real, name);
+    let real = '';
     let kind: 'file' | 'dir' | 'other';
     if (ent.isSymbolicLink()) {
       if (!ctx.followSymlinks) {
@@ -241,7 +248,7 @@ async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>
       }
     }
     if (kind === 'dir') {
-      if (!ctx.exclude.matches(rel, true)) out.dirs.push({ name, abs, rel, real });
+      if (!ctx.exclude.matches(rel, true)) out.dirs.push({ name, abs, rel, real: real || joinAbs(dir.real, name) });
     } else if (kind === 'file') {
       if (!isImageFile(name)) ctx.nonImageFiles++;
       else if (!ctx.exclude.matches(rel, false)) out.files.push({ name, abs, rel });
@@ -399,20 +406,52 @@ interface StatOutcome {
   readonly problem?: ScanProblem;
 }
 
-async function statImageFolderFile(c: Candidate): Promise<StatOutcome> {
-  const shown = showPath(c.rel);
-  let st: fs.Stats;
-  try {
-    st = await fsp.stat(c.abs);
-    await fsp.access(c.abs, fs.constants.R_OK);
-  } catch (e) {
-    return { problem: { path: c.rel, kind: 'unreadable', message: `${shown}: file cannot be read (${errCode(e)}); skipped` } };
-  }
-  if (st.size === 0) return { problem: { path: c.rel, kind: 'zero-byte', message: `${shown}: file is empty (0 bytes); skipped` } };
-  return { item: { path: c.rel, absPath: c.abs, label: c.label, split: c.split, size: st.size, mtimeMs: st.mtimeMs } };
+/** `fs.stat` through its callback API, measurably cheaper than `fs.promises.stat` over 100,000 files. */
+function statFile(p: string): Promise<fs.Stats> {
+  return new Promise((resolve, reject) => fs.stat(p, (err, st) => (err ? reject(err) : resolve(st))));
 }
 
-function makeCsvStat(followSymlinks: boolean, csvShown: string): (c: Candidate) => Promise<StatOutcome> {
+/** The process's user and groups, read once per scan, for `canRead`. Null where permission bits do not apply. */
+interface Identity {
+  readonly uid: number;
+  readonly gids: ReadonlySet<number>;
+}
+
+function currentIdentity(): Identity | null {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function' || typeof process.getgid !== 'function') return null;
+  const uid = process.getuid();
+  if (uid === 0) return null; // root reads everything
+  return { uid, gids: new Set([process.getgid(), ...(process.getgroups?.() ?? [])]) };
+}
+
+/**
+ * Whether the permission bits let this process read the file: a syscall-free stand-in for `access(R_OK)`, which would
+ * double the calls on 100,000-file datasets. ACLs are not seen; the decoder reports what this misses.
+ */
+function canRead(st: fs.Stats, who: Identity | null): boolean {
+  if (who === null) return true;
+  if (st.uid === who.uid) return (st.mode & 0o400) !== 0;
+  if (who.gids.has(st.gid)) return (st.mode & 0o040) !== 0;
+  return (st.mode & 0o004) !== 0;
+}
+
+function makeImageFolderStat(who: Identity | null): (c: Candidate) => Promise<StatOutcome> {
+  return async (c) => {
+    let st: fs.Stats;
+    try {
+      st = await statFile(c.abs);
+    } catch (e) {
+      return { problem: { path: c.rel, kind: 'unreadable', message: `${showPath(c.rel)}: file cannot be read (${errCode(e)}); skipped` } };
+    }
+    if (!canRead(st, who)) {
+      return { problem: { path: c.rel, kind: 'unreadable', message: `${showPath(c.rel)}: file cannot be read (no read permission); skipped` } };
+    }
+    if (st.size === 0) return { problem: { path: c.rel, kind: 'zero-byte', message: `${showPath(c.rel)}: file is empty (0 bytes); skipped` } };
+    return { item: { path: c.rel, absPath: c.abs, label: c.label, split: c.split, size: st.size, mtimeMs: st.mtimeMs } };
+  };
+}
+
+function makeCsvStat(followSymlinks: boolean, csvShown: string, who: Identity | null): (c: Candidate) => Promise<StatOutcome> {
   return async (c) => {
     const shown = showPath(c.rel);
     const line = c.csvLine;
@@ -433,11 +472,7 @@ function makeCsvStat(followSymlinks: boolean, csvShown: string): (c: Candidate) 
     if (st.isSymbolicLink()) return problem('unreadable', 'is a symbolic link and following links is off');
     if (st.isDirectory()) return problem('missing-file', 'is a folder, not an image file');
     if (!st.isFile()) return problem('unreadable', 'is not a regular file');
-    try {
-      await fsp.access(c.abs, fs.constants.R_OK);
-    } catch (e) {
-      return problem('unreadable', `file cannot be read (${errCode(e)})`);
-    }
+    if (!canRead(st, who)) return problem('unreadable', 'file cannot be read (no read permission)');
     if (st.size === 0) return problem('zero-byte', 'file is empty (0 bytes)');
     return {
       item: { path: c.rel, absPath: c.abs, label: c.label, split: c.split, size: st.size, mtimeMs: st.mtimeMs, ...(line !== undefined ? { csvLine: line } : {}) },
@@ -445,11 +480,26 @@ function makeCsvStat(followSymlinks: boolean, csvShown: string): (c: Candidate) 
   };
 }
 
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+async function mapPool<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /**
- * Stats candidates (sorted by path) in batches of STAT_BATCH until `max` items are kept.
+ * Stats candidates (sorted by path), STAT_CONCURRENCY at a time, until `max` items are kept; when `max` is finite the
+ * work goes in chunks of STAT_CHUNK so a small `max` does not stat the whole dataset.
  * Returns the kept items and `cut`, the index of the first candidate not considered (cands.length when all were).
  */
-async function statInBatches(
+async function statInOrder(
   cands: readonly Candidate[],
   max: number,
   statOne: (c: Candidate) => Promise<StatOutcome>,
@@ -457,8 +507,9 @@ async function statInBatches(
 ): Promise<{ items: DatasetItem[]; cut: number }> {
   const items: DatasetItem[] = [];
   let cut = 0;
-  for (let start = 0; start < cands.length && items.length < max; start += STAT_BATCH) {
-    const outcomes = await Promise.all(cands.slice(start, start + STAT_BATCH).map(statOne));
+  const chunk = Number.isFinite(max) ? STAT_CHUNK : cands.length;
+  for (let start = 0; start < cands.length && items.length < max; start += chunk) {
+    const outcomes = await mapPool(cands.slice(start, start + chunk), STAT_CONCURRENCY, statOne);
     for (const o of outcomes) {
       if (items.length >= max) break;
       cut++;
@@ -510,7 +561,7 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
       if (!classPlaces.has(r.label)) classPlaces.set(r.label, csvShown);
     }
     if (excluded > 0) notes.push(`${excluded} CSV row${excluded === 1 ? '' : 's'} left out by exclude patterns.`);
-    statOne = makeCsvStat(ctx.followSymlinks, csvShown);
+    statOne = makeCsvStat(ctx.followSymlinks, csvShown, currentIdentity());
   } else {
     const rootRef: DirRef = { name: '', abs: rootAbs, rel: '', real: rootReal };
     const rootAncestors = new Set([rootReal]);
@@ -544,11 +595,11 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
     classDirs.sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
     for (const c of classDirs) if (!classPlaces.has(c.dir.name)) classPlaces.set(c.dir.name, c.dir.rel);
     await Promise.all(classDirs.map((c) => walkClass(ctx, c.dir, c.ancestors, c.dir.name, c.split, cands)));
-    statOne = statImageFolderFile;
+    statOne = makeImageFolderStat(currentIdentity());
   }
 
   cands.sort((a, b) => compareCodePoints(a.rel, b.rel));
-  const { items, cut } = await statInBatches(cands, maxImages, statOne, ctx.problems);
+  const { items, cut } = await statInOrder(cands, maxImages, statOne, ctx.problems);
   if (cut < cands.length) {
     notes.push(
       `Kept the first ${items.length} images in path order because maxImages is ${maxImages}; ${cands.length - cut} more image file${cands.length - cut === 1 ? ' was' : 's were'} not read.`,
