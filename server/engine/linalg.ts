@@ -190,7 +190,7 @@ export interface PcaResult {
   readonly explainedVariance: Float32Array;
 }
 
-export const PCA_DEFAULTS = { oversample: 10, powerIterations: 1, maxFitRows: 10000 } as const;
+export const PCA_DEFAULTS = { oversample: 10, powerIterations: 1, maxFitRows: 6000 } as const;
 
 /**
  * Randomized PCA (Halko, Martinsson & Tropp 2011, alg. 4.4 with re-orthonormalised power iterations).
@@ -249,15 +249,24 @@ export function pca(X: Matrix, dims: number, opts: PcaOptions): PcaResult {
     for (let j = 0; j < l; j++) for (let i = 0; i < F; i++) out[i * l + j] = Q[j * F + i];
     return out;
   };
+  // Aᵀ (D×F) once, so Aᵀ·Q also runs on the register-blocked A·Bᵀ kernel (the axpy form, matmulAtBTransposed,
+  // streamed a 1 MB accumulator per row and was the slowest step at 10k×1792).
+  const At = new Float32Array(D * F);
+  for (let i = 0; i < F; i++) for (let t = 0; t < D; t++) At[t * F + i] = A[i * D + t];
+  const qtTimesA = (Q: Float64Array): Float32Array => { // (Qᵀ A) as l×D rows
+    const ZT = matmulABt(At, D, Float32Array.from(Q), l, F); // D×l
+    const Z = new Float32Array(l * D);
+    for (let t = 0; t < D; t++) for (let j = 0; j < l; j++) Z[j * D + t] = ZT[t * l + j];
+    return Z;
+  };
   let Q = rangeBasis(omega);
   for (let it = 0; it < power; it++) {
-    const Z = matmulAtBTransposed(A, F, D, toF32RowMajorFxl(Q), l); // l×D = (Aᵀ Q)ᵀ
-    const Zq = Float64Array.from(Z);
+    const Zq = Float64Array.from(qtTimesA(Q));
     orthonormalizeRows(Zq, l, D);
     Q = rangeBasis(Float32Array.from(Zq));
   }
   // B = Qᵀ A (l×D); small eig of B Bᵀ (l×l) gives the right singular vectors: V = Uᵀ B / σ.
-  const B = matmulAtBTransposed(A, F, D, toF32RowMajorFxl(Q), l);
+  const B = qtTimesA(Q);
   const BBt = new Float64Array(l * l);
   for (let i = 0; i < l; i++) for (let j = i; j < l; j++) {
     let s = 0;
