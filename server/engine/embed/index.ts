@@ -23,11 +23,15 @@ import { FeatureRunner } from './runner';
 export { BACKEND_CHOICES } from './backend';
 export type { BackendChoice } from './backend';
 
-/** Images per batch sent to one worker (bench/embed.ts: 8 and 32 are within a few % of each other on WASM). */
+/**
+ * Most images per batch sent to one worker. Batch 1 is 3–4× slower per image than 8+ on WASM; 32 costs
+ * ~100 MB more RSS per worker for no clear gain (bench/embed.ts, on a loaded 2-core machine).
+ */
 export const DEFAULT_BATCH_SIZE = 16;
 /**
- * Horizontal-flip test-time averaging doubles the cost; off by default because bench/features.ts did not
- * show a gain worth 2× (see that script's table).
+ * Horizontal-flip test-time averaging doubles the cost and is off by default: bench/features.ts, LOO
+ * 10-NN on centernet-mnv3 (default nodes): Fashion-MNIST 500 0.748 → 0.750, Tux Paint stamps 424
+ * 0.726 → 0.712, i.e. no measurable gain.
  */
 export const DEFAULT_FLIP_TTA = false;
 
