@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createEmbedder, Embedder } from '../../server/engine/embed';
+import { WorkerPool } from '../../server/engine/embed/pool';
 import { resolveModel } from '../../server/engine/models/registry';
 
 const SIZE = 224;
@@ -195,4 +196,37 @@ test('invalid options and unavailable backends fail clearly', async () => {
     native = false;
   }
   if (!native) await assert.rejects(createEmbedder({ backend: 'tensorflow' }), /@tensorflow\/tfjs-node: not installed/);
+});
+
+test('pool: a failing batch rejects only its own promise; a crashed worker leaves the others working', async () => {
+  // A stand-in worker speaking the same protocol: n = 3 fails, n = 5 crashes the thread, others give zeros.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-pool-'));
+  const file = path.join(dir, 'fake-worker.js');
+  fs.writeFileSync(
+    file,
+    `const { parentPort } = require('worker_threads');
+     parentPort.on('message', (m) => {
+       if (m.type === 'init') return parentPort.postMessage({ type: 'ready', backend: 'fake', backendDetail: 'fake', dim: 4 });
+       if (m.n === 3) return parentPort.postMessage({ type: 'error', id: m.id, message: 'boom' });
+       if (m.n === 5) process.exit(7);
+       const vectors = new Float32Array(m.n * 4).fill(m.pixels[0]);
+       parentPort.postMessage({ type: 'result', id: m.id, vectors }, [vectors.buffer]);
+     });`,
+  );
+  const model = await resolveModel('centernet-mnv3');
+  const pool = await WorkerPool.start({ model, backend: 'wasm', workers: 2, flipTta: false, workerFile: file });
+  try {
+    assert.equal(pool.size, 2);
+    const ok = pool.run(new Uint8Array([7, 0]), 2);
+    const bad = pool.run(new Uint8Array(3), 3);
+    await assert.rejects(bad, /Embedding worker \d failed on a batch of 3 images: boom/);
+    assert.deepEqual(Array.from(await ok), new Array(8).fill(7));
+    await assert.rejects(pool.run(new Uint8Array(5), 5), /Embedding worker \d stopped \(exit code 7\) during a batch of 5 images/);
+    assert.equal(pool.size, 1);
+    assert.deepEqual(Array.from(await pool.run(new Uint8Array([1]), 1)), [1, 1, 1, 1]);
+  } finally {
+    await pool.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(pool.run(new Uint8Array(1), 1), /disposed/);
 });
