@@ -8,7 +8,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createEmbedder, Embedder } from '../../server/engine/embed';
+import { setupCpu } from '../../server/engine/embed/backend';
 import { WorkerPool } from '../../server/engine/embed/pool';
+import { FeatureRunner } from '../../server/engine/embed/runner';
 import { resolveModel } from '../../server/engine/models/registry';
 
 const SIZE = 224;
@@ -229,4 +231,20 @@ test('pool: a failing batch rejects only its own promise; a crashed worker leave
     fs.rmSync(dir, { recursive: true, force: true });
   }
   await assert.rejects(pool.run(new Uint8Array(1), 1), /disposed/);
+});
+
+test('in-process runner (the path native/GPU backends take) on the CPU backend matches the WASM pool', async () => {
+  const tf = require('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
+  await setupCpu(tf);
+  const runner = await FeatureRunner.create(tf, { model: await resolveModel('centernet-mnv3'), flipTta: false });
+  try {
+    const img = image(6);
+    const before = tf.memory().numTensors;
+    const cpu = await runner.embedPacked(img, 1);
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak per batch');
+    const [wasm] = await one.embed([img]);
+    assert.ok(maxAbsDiff(cpu, wasm) < 1e-4, `cpu vs wasm differ by ${maxAbsDiff(cpu, wasm)}`);
+  } finally {
+    runner.dispose();
+  }
 });

@@ -109,8 +109,18 @@ export async function createEmbedder(opts: EmbedderOptions = {}): Promise<Embedd
     } else {
       accelerated = backend === 'webgpu' ? await setupWebgpu(tf) : await setupNative(tf, backend === 'tensorflow-gpu');
     }
+    let inProcess: Executor | undefined;
     if (accelerated) {
-      executor = await inProcessExecutor(tf, model, flipTta);
+      try {
+        inProcess = await inProcessExecutor(tf, model, flipTta);
+      } catch (e) {
+        // An explicit choice reports the failure; 'auto' falls back to the WASM pool and says why.
+        if (backend !== 'auto') throw e;
+        skipped.push(`${accelerated.name}: the model failed to load (${(e as Error).message.split('\n')[0]})`);
+      }
+    }
+    if (inProcess && accelerated) {
+      executor = inProcess;
       backendName = accelerated.name;
       backendDetail = accelerated.detail;
     } else {
