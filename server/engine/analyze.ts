@@ -34,6 +34,11 @@ const BATCHES_IN_FLIGHT_PER_WORKER = 2;
 /** Scanner problems that are about a file's content, reported as 'broken' issues on that file. */
 const BROKEN_SCAN_PROBLEMS = new Set(['zero-byte', 'unreadable', 'not-an-image', 'symlink-loop']);
 
+/** The backend in a few words (e.g. 'wasm (SIMD, single-threaded) × 2 worker threads'), without the list of skipped ones. */
+export function shortBackend(e: Embedder): string {
+  return e.backendDetail.split(';')[0].trim();
+}
+
 /** Per-image facts gathered before the label analysis. */
 export interface EmbeddedItem {
   readonly item: DatasetItem;
@@ -133,7 +138,7 @@ async function embedMissing(
     progress(hooks, 'embed', done, total, {
       imagesPerSecond: rate,
       etaSeconds: rate > 0 ? (total - done) / rate : undefined,
-      backend: embedder.backendDetail,
+      backend: shortBackend(embedder),
     });
   };
   report();

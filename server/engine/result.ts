@@ -5,7 +5,7 @@ import type { AnalysisResult, ImageResult, IssueKind } from '../../protocol/resu
 import { ISSUE_KINDS } from '../../protocol/results';
 import type { Settings } from '../../protocol/settings';
 import type { Inventory } from '../../protocol/dataset';
-import type { EmbeddedItem } from './analyze';
+import { shortBackend, type EmbeddedItem } from './analyze';
 import type { LintOutput } from './lint';
 import type { Embedder } from './embed';
 
@@ -55,7 +55,7 @@ export function buildResult(a: {
     root: inv.root,
     layout: inv.layout,
     model: { id: embedder.model.id, name: embedder.model.name, dim: embedder.model.dim, inputSize: embedder.model.inputSize },
-    backend: embedder.backendDetail,
+    backend: shortBackend(embedder),
     classes: [...inv.classes],
     images,
     issues: lint.issues,

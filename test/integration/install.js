@@ -42,11 +42,17 @@ function install() {
     fs.copyFileSync('/usr/bin/rg', path.join(stage, 'rg'));
     sh('tar', ['-czf', path.join(rgCache, RG_TARBALL), '-C', stage, 'rg']);
   }
-  if (!fs.existsSync(path.join(cache, 'package.json'))) fs.writeFileSync(path.join(cache, 'package.json'), '{"private":true}\n');
-  sh('npm', ['install', '--no-audit', '--no-fund', '--unsafe-perm', CODE_SERVER, PLAYWRIGHT], {
-    cwd: cache,
-    env: { ...process.env, npm_config_yes: 'true', npm_config_nodedir: '/usr', TMPDIR: tmp },
-  });
+  // npm ≥ 11 skips dependency install scripts unless package.json allows them (older npm ignores the field);
+  // code-server's postinstall refuses to run as root without unsafe-perm, which npm 11 only takes from the env.
+  const pkg = path.join(cache, 'package.json');
+  const manifest = fs.existsSync(pkg) ? JSON.parse(fs.readFileSync(pkg, 'utf8')) : { private: true };
+  manifest.allowScripts = { ...(manifest.allowScripts || {}), 'code-server': true, argon2: true };
+  fs.writeFileSync(pkg, JSON.stringify(manifest, null, 2) + '\n');
+  const env = { ...process.env, npm_config_yes: 'true', npm_config_nodedir: '/usr', npm_config_unsafe_perm: 'true', TMPDIR: tmp };
+  sh('npm', ['install', '--no-audit', '--no-fund', '--unsafe-perm', CODE_SERVER, PLAYWRIGHT], { cwd: cache, env });
+  if (!fs.existsSync(path.join(cache, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules'))) {
+    sh('npm', ['rebuild', 'code-server', 'argon2'], { cwd: cache, env });
+  }
   return cache;
 }
 

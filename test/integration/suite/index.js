@@ -29,6 +29,10 @@ async function waitFor(what, fn, ms, every = 250) {
 
 const state = {};
 
+function codeOf(d) {
+  return d.code && typeof d.code === 'object' ? d.code.value : d.code;
+}
+
 test('the extension activates and its server starts', async () => {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is loaded`);
@@ -51,11 +55,18 @@ test('an analysis of the sample publishes diagnostics on the issues document', a
   state.summary = summary;
   state.uri = vscode.Uri.parse(summary.issuesUri);
   const diags = await waitFor('label diagnostics', () => {
-    const d = vscode.languages.getDiagnostics(state.uri).filter((x) => x.source === 'labellint' && x.code === 'label');
+    // With a codeDescription, VS Code gives `code` as { value, target }.
+    const d = vscode.languages.getDiagnostics(state.uri).filter((x) => x.source === 'labellint' && codeOf(x) === 'label');
     return d.length > 0 && d;
   }, 30_000);
   const doc = await vscode.workspace.openTextDocument(state.uri);
   await vscode.window.showTextDocument(doc);
+  const first = diags[0];
+  assert.match(first.message, /^Labelled '.+' but looks like '.+' \(\d+%\)$/);
+  assert.equal(String(first.code.target), 'https://github.com/labellint/labellint/blob/main/README.md#issue-label');
+  // Nothing on the image files themselves: the Problems panel counts each issue once.
+  const onImages = vscode.languages.getDiagnostics().filter(([u, ds]) => u.scheme === 'file' && /\.png$/.test(u.path) && ds.some((x) => x.source === 'labellint'));
+  assert.equal(onImages.length, 0);
   for (const d of diags.slice(0, 20)) {
     const line = doc.lineAt(d.range.start.line).text;
     assert.ok(line.includes(' → '), `diagnostic line ${d.range.start.line} is an issue line: ${line}`);
