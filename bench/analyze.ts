@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const times: string[][] = [];
   const data = await timed('synthesise data (not part of pipeline)', times, () => syntheticEmbeddings(n, d, K, noise, seed));
   const t0 = performance.now(), c0 = process.cpuUsage();
-  const p = await timed(`PCA ${d}→${dims} (randomized, 10k fit rows)`, times, () => pca(data.X, dims, { seed }));
+  const p = await timed(`PCA ${d}→${dims} (randomized, 6k fit rows)`, times, () => pca(data.X, dims, { seed }));
   const state = await timed('5-fold softmax LR (L-BFGS) on PCA feats', times, () => crossValFit(p.projected, data.labels, K, { seed, pcaDims: 0 }));
   const knnFeats = await timed(`kNN features: first ${knnDims} PCs, L2-normalised`, times, () => {
     const m = Math.min(knnDims, p.projected.cols);
