@@ -24,8 +24,9 @@ export { BACKEND_CHOICES } from './backend';
 export type { BackendChoice } from './backend';
 
 /**
- * Most images per batch sent to one worker. Batch 1 is 3–4× slower per image than 8+ on WASM; 32 costs
- * ~100 MB more RSS per worker for no clear gain (bench/embed.ts, on a loaded 2-core machine).
+ * Most images per batch sent to one worker. bench/embed.ts (200 stamps, 2 cores, shared machine):
+ * batch 1 is 2–3× slower per image than 8+; 32 adds ~120 MB RSS per worker and coarser batches leave one
+ * worker idle at the tail (2 workers: batch 8 → 75 images/s, batch 32 → 59).
  */
 export const DEFAULT_BATCH_SIZE = 16;
 /**
