@@ -1,0 +1,269 @@
+/**
+ * The report webview host (vscode-extension-samples `webview-sample`): one panel, reused by
+ * `createOrShow`, restored after a reload by a serializer. The page is `webview/page.ts` (CSP
+ * `default-src 'none'`, nonce'd style and module script); its scripts come from the compiled
+ * bundle folder and thumbnails from `<root>/.labellint/thumbs/` — the only two `localResourceRoots`.
+ *
+ * Every message from the webview is validated (`wv.validateWebviewMessage`: known method, exact
+ * shape, paths that are images of the current result, labels that are its classes; then each path
+ * must resolve inside the root) and refused with a log line otherwise. Relabel / mark correct /
+ * quarantine run the registered quick-fix commands (`lsp.Commands.*`), so the view and the
+ * lightbulb share one code path: server plan → `applyPlan` → one WorkspaceEdit → Undo works.
+ */
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as lsp from '../protocol/lsp';
+import * as wv from '../protocol/webview';
+import type { AnalysisResult } from '../protocol/results';
+import { renderPage } from '../webview/page';
+import { resolveInsideRoot, thumbDir, ThumbnailCache } from '../server/engine/thumbs';
+import { Config } from './config';
+import type { Ctx } from './ctx';
+
+/** The compiled webview bundle (tsconfig.webview.json `outDir`), relative to the extension root. */
+export const WEBVIEW_BUNDLE_DIR = ['out', 'webview'] as const;
+/** Entry module inside the bundle (`rootDir` is the repository, so sources keep their folders). */
+export const WEBVIEW_ENTRY = [...WEBVIEW_BUNDLE_DIR, 'webview', 'main.js'] as const;
+
+interface Scope extends wv.MessageScope {
+  readonly hashOf: ReadonlyMap<string, string>;
+}
+
+export class ReportPanel {
+  static readonly viewType = 'labelLint.report';
+  private static current: ReportPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private scope: Scope | undefined;
+  private thumbs: ThumbnailCache;
+  private loading: Promise<void> | undefined;
+
+  /** Opens the report for `root` (asks when there are several), or brings the open one forward. */
+  static async createOrShow(ctx: Ctx, root?: string): Promise<void> {
+    const r = root ?? ReportPanel.current?.root ?? (await ctx.pickRoot());
+    if (!r) {
+      void vscode.window.showInformationMessage('LabelLint: open a dataset folder first.');
+      return;
+    }
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    if (ReportPanel.current) {
+      ReportPanel.current.panel.reveal(column);
+      if (ReportPanel.current.root !== r) ReportPanel.current.setRoot(r);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, ReportPanel.title(r), column, ReportPanel.options(ctx, r));
+    ReportPanel.current = new ReportPanel(panel, ctx, r);
+  }
+
+  /** Restores the panel after a window reload. Add `onWebviewPanel:labelLint.report` to activationEvents. */
+  static registerSerializer(ctx: Ctx): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(ReportPanel.viewType, {
+      deserializeWebviewPanel: async (panel, state: unknown) => {
+        // The state comes from the webview: only a root we would offer ourselves is accepted.
+        const roots = Config.roots();
+        const wanted = wv.isRecord(state) && typeof state.root === 'string' ? state.root : undefined;
+        const root = wanted !== undefined && roots.includes(wanted) ? wanted : roots[0];
+        if (!root) {
+          panel.dispose();
+          return;
+        }
+        panel.webview.options = ReportPanel.options(ctx, root);
+        ReportPanel.current?.panel.dispose();
+        ReportPanel.current = new ReportPanel(panel, ctx, root);
+      },
+    });
+  }
+
+  /** For the client's `labelLint/state` handler: shows or hides the "analysis running" banner. */
+  static setRunning(root: string, running: boolean): void {
+    const c = ReportPanel.current;
+    if (c && c.root === root) void c.post(wv.didChangeRunning.create({ running }));
+  }
+
+  private static title(root: string): string {
+    return `LabelLint: ${path.basename(root) || root}`;
+  }
+
+  private static options(ctx: Ctx, root: string): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableForms: false,
+      enableCommandUris: false,
+      retainContextWhenHidden: false, // view state survives through getState/setState; the host re-sends the result
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...WEBVIEW_BUNDLE_DIR), vscode.Uri.file(thumbDir(root))],
+    };
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly ctx: Ctx,
+    private root: string,
+  ) {
+    this.thumbs = new ThumbnailCache(root);
+    panel.title = ReportPanel.title(root);
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      ctx.onDidAnalyze((s) => {
+        if (s.root === this.root) void this.sendResult();
+      }),
+    );
+  }
+
+  private setRoot(root: string): void {
+    this.root = root;
+    this.scope = undefined;
+    this.thumbs = new ThumbnailCache(root);
+    this.panel.title = ReportPanel.title(root);
+    this.panel.webview.options = ReportPanel.options(this.ctx, root);
+    this.panel.webview.html = this.html(); // reload: the page asks for the result with `ready`
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    return renderPage({
+      cspSource: w.cspSource,
+      nonce: randomBytes(16).toString('hex'),
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.ctx.extCtx.extensionUri, ...WEBVIEW_ENTRY)).toString(),
+    });
+  }
+
+  private post(msg: wv.IpcMessage): Thenable<boolean> {
+    return this.panel.webview.postMessage(msg);
+  }
+
+  private log(message: string): void {
+    this.ctx.log(`Report view: ${message}`);
+  }
+
+  /** Fetches the result from the server and sends it; concurrent calls share one fetch. */
+  private sendResult(): Promise<void> {
+    this.loading ??= (async () => {
+      const root = this.root;
+      let result: AnalysisResult | null = null;
+      let message: string | undefined;
+      try {
+        result = this.ctx.isRunning ? await this.ctx.getResult(root) : null;
+        if (!this.ctx.isRunning) message = 'The LabelLint server is not running. Run "LabelLint: Restart Server".';
+        else if (!result) message = 'No analysis yet. Run "LabelLint: Analyze Dataset".';
+      } catch (err) {
+        message = `Could not load the analysis: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (root !== this.root) return;
+      this.scope = result
+        ? {
+            paths: new Set(result.images.map((i) => i.path)),
+            classes: new Set(result.classes),
+            hashOf: new Map(result.images.map((i) => [i.path, i.hash])),
+          }
+        : undefined;
+      await this.post(wv.didChangeResult.create({ root, result, message }));
+    })().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const v = wv.validateWebviewMessage(raw, this.scope);
+    if (!v.ok) {
+      this.log(`refused a message: ${v.reason}`);
+      if (v.id !== undefined && wv.isRecord(raw) && raw.method === wv.thumbnails.method) void this.post(wv.thumbnails.fail(v.id, v.reason));
+      return;
+    }
+    const m = v.message;
+    // Second line of defence: every path must resolve inside the root.
+    const paths = m.method === 'ready' || m.method === 'undo' ? [] : 'paths' in m.params ? m.params.paths : [m.params.path];
+    const outside = paths.find((p) => resolveInsideRoot(this.root, p) === null);
+    if (outside !== undefined) {
+      this.log(`refused '${m.method}': ${JSON.stringify(outside)} is outside ${this.root}`);
+      if (m.method === 'thumbnails') void this.post(wv.thumbnails.fail(m.id, 'path outside the dataset root'));
+      return;
+    }
+    try {
+      switch (m.method) {
+        case 'ready':
+          return await this.sendResult();
+        case 'relabel':
+          return await this.act('relabel', m.params.paths, m.params.label);
+        case 'markCorrect':
+          return await this.act('markCorrect', m.params.paths);
+        case 'quarantine':
+          return await this.act('quarantine', m.params.paths);
+        case 'openFile':
+          await vscode.commands.executeCommand('vscode.open', this.uriOf(m.params.path), { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.Beside });
+          return;
+        case 'revealFile':
+          await vscode.commands.executeCommand('revealInExplorer', this.uriOf(m.params.path));
+          return;
+        case 'undo':
+          await vscode.commands.executeCommand('undo');
+          return;
+        case 'thumbnails':
+          return await this.answerThumbnails(m.id, m.params.paths);
+      }
+    } catch (err) {
+      this.log(`'${m.method}' failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (m.method === 'thumbnails') void this.post(wv.thumbnails.fail(m.id, 'failed'));
+    }
+  }
+
+  private uriOf(rel: string): vscode.Uri {
+    return vscode.Uri.file(resolveInsideRoot(this.root, rel)!);
+  }
+
+  /**
+   * Runs the quick-fix command for an action and tells the webview what landed, by comparing the
+   * session's edit record before and after (the commands record exactly the applied paths).
+   */
+  private async act(action: wv.ActionKind, paths: readonly string[], label?: string): Promise<void> {
+    const root = this.root;
+    const edits = this.ctx.sessionEdits(root);
+    const before = new Map(paths.map((p) => [p, edits.relabelled.get(p)]));
+    if (action === 'relabel') {
+      const args: lsp.ApplyRelabelArgs = { root, items: paths.map((p) => ({ path: p, newLabel: label! })) };
+      await vscode.commands.executeCommand(lsp.Commands.applyRelabel, args);
+    } else {
+      const args: lsp.PathsArgs = { root, paths };
+      await vscode.commands.executeCommand(action === 'markCorrect' ? lsp.Commands.markCorrect : lsp.Commands.applyQuarantine, args);
+    }
+    const landed = (p: string): boolean =>
+      action === 'relabel'
+        ? edits.relabelled.get(p) !== before.get(p) && edits.relabelled.get(p)?.label === label
+        : action === 'markCorrect'
+          ? edits.confirmed.has(p)
+          : edits.quarantined.has(p);
+    const applied = paths.filter(landed);
+    await this.post(wv.didApply.create({ action, applied, notApplied: paths.filter((p) => !landed(p)), label }));
+  }
+
+  private async answerThumbnails(id: number, paths: readonly string[]): Promise<void> {
+    const scope = this.scope!;
+    const persist = vscode.workspace.isTrusted; // untrusted: nothing is written; thumbnails go inline
+    const uris: Record<string, string | null> = {};
+    await Promise.all(
+      paths.map(async (p) => {
+        const abs = resolveInsideRoot(this.root, p)!;
+        const hash = scope.hashOf.get(p);
+        try {
+          if (persist && hash) {
+            const file = await this.thumbs.ensure({ absPath: abs, hash });
+            uris[p] = file ? this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : null;
+          } else {
+            const bytes = await this.thumbs.render(abs);
+            uris[p] = bytes ? `data:image/webp;base64,${bytes.toString('base64')}` : null;
+          }
+        } catch (err) {
+          this.log(`thumbnail of ${p}: ${err instanceof Error ? err.message : String(err)}`);
+          uris[p] = null;
+        }
+      }),
+    );
+    await this.post(wv.thumbnails.respond(id, { uris }));
+  }
+
+  private dispose(): void {
+    if (ReportPanel.current === this) ReportPanel.current = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Entry of the report webview. Builds the layout, listens to the host, and wires the parts:
+ * health header, confusion matrix → grid, cluster map ⇄ grid, noise matrix and duplicate groups.
+ * View state (grid source, cursor, map view) survives reloads through getState/setState; the
+ * result itself is re-sent by the host.
+ */
+import * as wv from '../protocol/webview.js';
+import type { IssueKind } from '../protocol/results.js';
+import { h, clear, pct } from './dom.js';
+import { HostConnection, Thumbnails } from './ipc.js';
+import { buildDataset, describeSource, selectImages, type Dataset, type GridSource } from './model.js';
+import { renderHeader } from './header.js';
+import { renderMatrix, selectCell } from './matrixView.js';
+import { mostConfused } from './matrix.js';
+import { MapView } from './mapView.js';
+import { GridView, type Decision } from './gridView.js';
+import { renderDuplicates } from './duplicatesView.js';
+import { onThemeChange, readTheme } from './theme.js';
+import { shortcutHints } from './keys.js';
+import type { ViewTransform } from './mapModel.js';
+
+interface ViewState {
+  readonly v: 1;
+  /** Dataset root, read by the host's serializer after a reload (and checked against its own roots). */
+  readonly root?: string;
+  readonly source: GridSource;
+  readonly cursorPath?: string;
+  readonly view: ViewTransform | null;
+}
+
+/** Map selections bigger than this are not persisted (state is serialised on every change). */
+const MAX_PERSISTED_SELECTION = 5_000;
+
+function isViewState(x: unknown): x is ViewState {
+  return wv.isRecord(x) && x.v === 1 && wv.isRecord(x.source) && typeof x.source.kind === 'string';
+}
+
+class App {
+  private readonly host = new HostConnection();
+  private readonly thumbs = new Thumbnails(this.host);
+  private state: ViewState;
+  private d: Dataset | undefined;
+  private readonly decisions = new Map<string, Decision>();
+
+  private readonly banner = h('div', { class: 'banner', hidden: true, role: 'status' });
+  private readonly headerEl = h('header', { class: 'health-header' });
+  private readonly confusionEl = h('div', { class: 'matrix-scroll' });
+  private readonly noiseEl = h('div', { class: 'matrix-scroll' });
+  private readonly dupEl = h('div', { class: 'dup-scroll' });
+  private readonly sourceTitle = h('h2', { class: 'grid-title', 'aria-live': 'polite' });
+  private readonly typing = h('span', { class: 'typing muted', 'aria-live': 'polite' });
+  private readonly hints = h('div', { class: 'key-hints muted' });
+  private readonly map: MapView;
+  private readonly grid: GridView;
+  private readonly body = h('main', { class: 'report', hidden: true });
+  private readonly placeholder = h('div', { class: 'placeholder muted', text: 'Loading the analysis…' });
+
+  constructor(app: HTMLElement) {
+    const saved = this.host.api.getState();
+    this.state = isViewState(saved) ? saved : { v: 1, source: { kind: 'flagged' }, view: null };
+
+    const mapPanel = h('section', { class: 'panel map-panel' });
+    const gridPanel = h('section', { class: 'panel grid-panel' });
+    const btn = (text: string, title: string, fn: () => void): HTMLButtonElement => {
+      const b = h('button', { class: 'secondary', text, title });
+      b.addEventListener('click', fn);
+      return b;
+    };
+    mapPanel.append(h('div', { class: 'panel-head' },
+      h('h2', { text: 'Cluster map' }),
+      h('span', { class: 'muted hint', text: 'wheel: zoom · drag: pan · shift+drag: select · click: reveal · double-click: fit' }),
+      btn('Fit', 'Reset zoom and pan', () => this.map.resetView())));
+    gridPanel.append(h('div', { class: 'panel-head' },
+      this.sourceTitle,
+      this.typing,
+      h('span', { class: 'spacer' }),
+      btn('Flagged', 'Show every flagged image, lowest label quality first', () => this.setSource({ kind: 'flagged' })),
+      btn('All images', 'Show every image, lowest label quality first', () => this.setSource({ kind: 'all' }))),
+      this.hints);
+
+    this.map = new MapView(mapPanel, {
+      onSelect: (idx) => {
+        if (!this.d) return;
+        if (idx.length === 0) return;
+        this.setSource({ kind: 'selection', paths: idx.map((i) => this.d!.images[i].path) });
+        this.grid.focus();
+      },
+      onClickPoint: (i) => {
+        const p = this.d?.images[i]?.path;
+        if (p === undefined) return;
+        this.host.command(wv.revealFile, { path: p });
+        const pos = this.grid.shown.indexOf(i);
+        if (pos >= 0) this.grid.setCursor(pos);
+      },
+      onViewChange: (t) => this.save({ view: t }),
+      thumbnail: (p) => this.thumbs.get(p),
+    });
+    this.grid = new GridView(gridPanel, {
+      relabel: (paths, label) => this.act('relabel', paths, label),
+      markCorrect: (paths) => this.act('markCorrect', paths),
+      quarantine: (paths) => this.act('quarantine', paths),
+      openFile: (path) => this.host.command(wv.openFile, { path }),
+      undo: () => this.host.command(wv.undo, {}),
+      onCursor: (i) => {
+        if (!this.d) return;
+        this.save({ cursorPath: i >= 0 ? this.d.images[i].path : undefined });
+        this.map.setHighlight(this.grid.shown, i);
+      },
+      thumbnail: (p) => this.thumbs.get(p),
+      decision: (p) => this.decisions.get(p),
+      onTyping: (t) => (this.typing.textContent = t),
+    });
+
+    this.body.append(
+      this.headerEl,
+      h('div', { class: 'row two' },
+        h('section', { class: 'panel confusion-panel' },
+          h('div', { class: 'panel-head' }, h('h2', { text: 'Confusion matrix' }), h('span', { class: 'muted hint', text: 'rows: given label · columns: predicted · colour: share of the row · click a cell to review it' })),
+          this.confusionEl),
+        mapPanel),
+      gridPanel,
+      h('div', { class: 'row two' },
+        h('section', { class: 'panel' },
+          h('div', { class: 'panel-head' }, h('h2', { text: 'Estimated noise matrix' }), h('span', { class: 'muted hint', text: 'P(given = row | true = column); columns sum to 100%' })),
+          this.noiseEl),
+        h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', { text: 'Duplicate groups' })), this.dupEl)),
+    );
+    app.append(this.banner, this.placeholder, this.body);
+
+    this.host.on(wv.didChangeResult, (p) => this.load(p));
+    this.host.on(wv.didApply, (p) => this.applied(p));
+    this.host.on(wv.didChangeRunning, (p) => {
+      this.banner.hidden = !p.running;
+      this.banner.textContent = p.running ? 'Analysis running… the view updates when it finishes.' : '';
+    });
+    onThemeChange(() => {
+      if (this.d) this.map.setTheme(readTheme(this.d.classes.length));
+    });
+    (window as unknown as { labelLintDebug: unknown }).labelLintDebug = {
+      /** Client coordinates of an image's map point (for UI tests). */
+      pointOf: (path: string) => {
+        const i = this.d?.indexOfPath.get(path);
+        const s = i === undefined ? null : this.map.screenOf(i);
+        const b = this.map.canvas.getBoundingClientRect();
+        return s ? { x: b.left + s.x, y: b.top + s.y } : null;
+      },
+      lastDrawMs: () => this.map.lastDrawMs,
+    };
+    this.host.command(wv.ready, {});
+  }
+
+  private save(patch: Partial<ViewState>): void {
+    this.state = { ...this.state, ...patch };
+    const s = this.state;
+    const persist = s.source.kind === 'selection' && s.source.paths.length > MAX_PERSISTED_SELECTION ? { ...s, source: { kind: 'flagged' } } : s;
+    this.host.api.setState(persist);
+  }
+
+  private load(p: wv.ResultParams): void {
+
+    this.save({ root: p.root });
+    if (!p.result) {
+      this.d = undefined;
+      this.body.hidden = true;
+      this.placeholder.hidden = false;
+      this.placeholder.textContent = p.message ?? 'No analysis yet. Run "LabelLint: Analyze Dataset".';
+      return;
+    }
+    const d = buildDataset(p.result);
+    this.d = d;
+    this.thumbs.reset();
+    for (const [path, dec] of this.decisions) if (dec.state !== 'pending') this.decisions.delete(path);
+    this.placeholder.hidden = true;
+    this.body.hidden = false;
+    renderHeader(this.headerEl, p.result, p.root, { onIssue: (k: IssueKind) => this.setSource({ kind: 'issue', issue: k }) });
+    const k = d.classes.length;
+    renderMatrix(this.confusionEl, {
+      classes: d.classes,
+      values: p.result.confusion,
+      mode: 'count',
+      rowTitle: 'given',
+      colTitle: 'predicted',
+      describe: (i, j, v, share) => `given ${d.classes[i]}, predicted ${d.classes[j]}: ${v} image${v === 1 ? '' : 's'} (${pct(share)} of ${d.classes[i]})`,
+      onCell: (i, j) => this.setSource({ kind: 'cell', given: d.classes[i], predicted: d.classes[j] }),
+    });
+    renderMatrix(this.noiseEl, {
+      classes: d.classes,
+      values: p.result.noiseMatrix,
+      mode: 'share',
+      rowTitle: 'given',
+      colTitle: 'true',
+      describe: (i, j, v) => `P(given ${d.classes[i]} | true ${d.classes[j]}) = ${pct(v)}`,
+    });
+    renderDuplicates(this.dupEl, d, { onGroup: (g) => this.setSource({ kind: 'duplicates', group: g }), thumbnail: (path) => this.thumbs.get(path) });
+    this.map.setData(d, readTheme(k), this.state.view);
+    this.renderHints(d);
+    const worst = mostConfused(p.result.confusion);
+    this.confusionEl.title = worst ? `Most confused: ${d.classes[worst.row]} → ${d.classes[worst.col]} (${worst.count})` : '';
+    this.setSource(this.validSource(this.state.source, d), this.state.cursorPath);
+  }
+
+  private validSource(s: GridSource, d: Dataset): GridSource {
+    if (s.kind === 'cell' && (!d.classes.includes(s.given) || !d.classes.includes(s.predicted))) return { kind: 'flagged' };
+    if (s.kind === 'duplicates' && !d.result.duplicates[s.group]) return { kind: 'flagged' };
+    return s;
+  }
+
+  private setSource(source: GridSource, cursorPath?: string): void {
+    const d = this.d;
+    if (!d) return;
+    const items = selectImages(d, source);
+    this.save({ source, cursorPath });
+    this.sourceTitle.textContent = describeSource(d, source, items.length);
+    selectCell(this.confusionEl, source.kind === 'cell' ? { row: d.classes.indexOf(source.given), col: d.classes.indexOf(source.predicted) } : null);
+    this.grid.setItems(d, items, cursorPath, source.kind === 'flagged' ? 'Nothing flagged. 🎉' : 'No images here.');
+  }
+
+  private renderHints(d: Dataset): void {
+    clear(this.hints);
+    const parts = shortcutHints(d.classes).map((x) => [x.digit, x.letters].filter(Boolean).join('/') + ` ${x.label}`);
+    this.hints.append(
+      h('span', { class: 'keys', text: '←↑→↓ move · Enter accept suggestion · c correct · u / Ctrl+Z undo · dbl-click open' }),
+      h('span', { class: 'keys', text: `relabel: ${parts.join(' · ')}` }),
+    );
+  }
+
+  private act(action: wv.ActionKind, paths: string[], label?: string): void {
+    const what = action === 'relabel' ? `relabel → ${label}` : action === 'markCorrect' ? 'mark correct' : 'quarantine';
+    for (const p of paths) this.decisions.set(p, { state: 'pending', what: `${what}…` });
+    if (action === 'relabel') this.host.command(wv.relabel, { paths, label: label! });
+    else if (action === 'markCorrect') this.host.command(wv.markCorrect, { paths });
+    else this.host.command(wv.quarantine, { paths });
+    this.grid.refresh();
+  }
+
+  private applied(p: wv.DidApplyParams): void {
+    const done = p.action === 'relabel' ? `relabelled → ${p.label ?? '?'}` : p.action === 'markCorrect' ? 'marked correct' : 'quarantined';
+    for (const path of p.applied) this.decisions.set(path, { state: 'done', what: `✓ ${done}` });
+    for (const path of p.notApplied) this.decisions.set(path, { state: 'failed', what: 'not changed' });
+    this.grid.refresh();
+  }
+}
+
+const appEl = document.getElementById('app');
+if (appEl) new App(appEl);
