@@ -22,6 +22,7 @@ export interface LabelLintApi {
 let ctx: Ctx | undefined;
 
 export function activate(context: vscode.ExtensionContext): LabelLintApi {
+  const t0 = Date.now();
   const c = new Ctx(context);
   ctx = c;
   registerCommands(c);
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): LabelLintApi {
     c.status.stopped(message);
     void vscode.window.showErrorMessage(message, 'Show Output').then((pick) => pick && c.output.show());
   });
+  c.log(`LabelLint activated in ${Date.now() - t0} ms (the server starts in the background).`);
   return {
     ready: c.ready,
     analyze: (root) => c.analyze(root),

@@ -95,6 +95,20 @@ test('the preferred quick fix relabels: the image moves to the suggested class f
   await waitFor('one diagnostic fewer', () => vscode.languages.getDiagnostics(state.uri).length < before, 10_000);
 });
 
+test("'Label is correct' stores a review in the engine cache and hides the issue", async () => {
+  const d = vscode.languages.getDiagnostics(state.uri).find((x) => codeOf(x) === 'label');
+  assert.ok(d, 'a label diagnostic left');
+  const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', state.uri, d.range);
+  const correct = actions.find((a) => a.title.startsWith('Label is correct'));
+  assert.ok(correct);
+  const rel = correct.command.arguments[0].paths[0];
+  const before = vscode.languages.getDiagnostics(state.uri).length;
+  await vscode.commands.executeCommand(correct.command.command, ...correct.command.arguments);
+  const reviews = path.join(state.summary.root, '.labellint', 'reviews.json');
+  await waitFor('reviews.json naming the image', () => fs.existsSync(reviews) && fs.readFileSync(reviews, 'utf8').includes(rel), 10_000);
+  await waitFor('one diagnostic fewer', () => vscode.languages.getDiagnostics(state.uri).length < before, 10_000);
+});
+
 if (process.env.LABELLINT_IT_FAIL === '1') {
   test('deliberately failing (checks that failures reach the exit code)', () => assert.fail('on purpose'));
 }
