@@ -109,7 +109,8 @@ export class Ctx {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: lsp.ISSUES_SCHEME }, { scheme: 'file', pattern: '**/*.{csv,CSV}' }],
       synchronize: { fileEvents: watcher },
-      initializationOptions: init,
+      // A function, so a restart after a crash sends the configuration of that moment.
+      initializationOptions: (): lsp.InitializationOptions => Config.payload(),
       outputChannel: this.output,
       errorHandler: this.errorHandler(),
     };
