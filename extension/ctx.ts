@@ -69,7 +69,8 @@ export class Ctx {
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.sendConfiguration()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        this.log('Workspace trusted: user models and fixes are enabled.');
+        this.log('Workspace trusted: analysis, user models and fixes are enabled.');
+        this.status.idle('$(checklist) LabelLint', 'LabelLint: analysing…', 'labelLint.analyze');
         this.sendConfiguration();
       }),
     );
@@ -104,7 +105,8 @@ export class Ctx {
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     const init: lsp.InitializationOptions = Config.payload();
     if (!init.trusted) {
-      this.log('Untrusted workspace: LabelLint analyses with the built-in model only (labelLint.modelPath is ignored) and writes nothing — no fixes, no reviews, no export.');
+      this.log('Untrusted workspace: LabelLint writes nothing and loads no user model, so it does not analyse (the analysis writes its cache into <dataset>/.labellint/). Trust the folder to analyse it.');
+      this.status.idle('$(shield) LabelLint: restricted', 'Untrusted workspace: LabelLint writes nothing and loads no user model, so it does not analyse. Click to manage workspace trust.', 'workbench.trust.manage');
     }
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: lsp.ISSUES_SCHEME }, { scheme: 'file', pattern: '**/*.{csv,CSV}' }],

@@ -33,6 +33,7 @@ import { diagnosticKey, isDiagnosticData, SOURCE, toDiagnostics, type Diagnostic
 import { formatIssuesDocument, type IssuesDocument } from './issuesDocument';
 import { planQuarantine, planRelabel, QUARANTINE_DIR, type PlanContext } from './plan';
 import { fileUri, isInside, uriToPath } from './uris';
+import { WarmEmbedder } from './warm';
 
 /** Progress notifications are sent at most this often (ms), plus on every phase change. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -44,6 +45,14 @@ export function isIgnoredSegment(seg: string): boolean {
   return seg.startsWith('.') || seg.toLowerCase() === 'node_modules' || seg.toLowerCase() === '__macosx';
 }
 
+/**
+ * Untrusted workspaces: the engine always writes its cache (`<root>/.labellint/`), so the server does not
+ * analyse at all until the folder is trusted — "nothing written" holds. Lift this when the engine has a
+ * read-only mode.
+ */
+export const UNTRUSTED_ANALYSIS =
+  'LabelLint does not analyse untrusted folders: the analysis writes its cache into <dataset>/.labellint/. Trust the folder to analyse it.';
+
 export interface ServerDeps {
   readonly runAnalysis: (root: string, settings: Settings, hooks: AnalyzeHooks) => Promise<AnalysisResult>;
   /** Absolute path of the labels CSV, for CSV datasets. */
@@ -51,11 +60,16 @@ export interface ServerDeps {
   readonly storeCorrectReviews: (root: string, entries: { hash: string; path: string }[], log: (m: string) => void) => void;
   readonly exists: (abs: string) => boolean;
   readonly debounceMs?: number;
+  /** Called after a failed run (drop warm state) and on shutdown. */
+  readonly reset?: () => Promise<void>;
 }
+
+const warm = new WarmEmbedder();
 
 /** The real engine, loaded on first use so the server answers `initialize` before TensorFlow loads. */
 export const engineDeps: ServerDeps = {
-  runAnalysis: async (root, settings, hooks) => (await import('../engine/analyze')).runAnalysis(root, settings, hooks),
+  runAnalysis: async (root, settings, hooks) =>
+    (await import('../engine/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings) }),
   findCsv: async (root, settings) => {
     const { detectLayout } = await import('../engine/scan');
     const info = await detectLayout(root, { csv: settings.labelsCsv ?? undefined, exclude: settings.exclude });
@@ -66,6 +80,7 @@ export const engineDeps: ServerDeps = {
     (require('./reviews') as typeof import('./reviews')).storeCorrectReviews(root, entries, log);
   },
   exists: (abs) => fs.existsSync(abs),
+  reset: () => warm.dispose(),
 };
 
 interface Run {
@@ -214,7 +229,11 @@ export class LabelLintServer {
       const s = [...this.sessions.values()].find((x) => x.issuesUri === params?.uri);
       if (!s) return { text: '# LabelLint: no dataset is open for this document.\n' };
       if (!s.doc) {
-        const what = s.run ? 'Analysis is running…' : 'No analysis yet. Run "LabelLint: Analyze Dataset".';
+        const what = !this.trusted
+          ? UNTRUSTED_ANALYSIS
+          : s.run
+            ? 'Analysis is running…'
+            : 'No analysis yet. Run "LabelLint: Analyze Dataset".';
         return { text: `# LabelLint: ${what}\n# Dataset: ${s.root}\n` };
       }
       return { text: s.doc.text };
@@ -232,9 +251,10 @@ export class LabelLintServer {
         dataOf: (d: Diagnostic) => (isDiagnosticData(d.data) ? d.data : s.records.get(diagnosticKey(uri, d))),
       });
     });
-    c.onShutdown(() => {
+    c.onShutdown(async () => {
       this.debouncer.dispose();
       for (const s of this.sessions.values()) this.cancel(s);
+      await this.deps.reset?.();
     });
     this.documents.listen(c);
     c.listen();
@@ -277,14 +297,16 @@ export class LabelLintServer {
   private onConfiguration(raw: unknown): void {
     const payload = (raw && typeof raw === 'object' ? raw : {}) as Partial<lsp.ConfigurationPayload>;
     const before = JSON.stringify({ ...this.settings, severities: null });
+    const wasTrusted = this.trusted;
     if ('settings' in payload) this.rawSettings = payload.settings;
     if (typeof payload.trusted === 'boolean') this.trusted = payload.trusted;
     if (typeof payload.autoAnalyze === 'boolean') this.autoAnalyze = payload.autoAnalyze;
     const known = new Set(this.sessions.keys());
+    const becameTrusted = this.trusted && !wasTrusted;
     if (Array.isArray(payload.roots)) this.setRoots(payload.roots.filter((r): r is string => typeof r === 'string'));
     const analysisChanged = JSON.stringify({ ...this.settings, severities: null }) !== before;
     for (const s of this.sessions.values()) {
-      if (!known.has(s.root) || (analysisChanged && s.result)) {
+      if (!known.has(s.root) || becameTrusted || (analysisChanged && s.result)) {
         if (this.autoAnalyze) this.debouncer.push(s.root);
       } else if (s.result) void this.publish(s); // severities only: republish, no re-run
     }
@@ -298,7 +320,7 @@ export class LabelLintServer {
   /** Analyse for a file change or on start: join a running analysis by asking for one more run after it. */
   private async analyzeQuietly(root: string): Promise<void> {
     const s = this.sessions.get(root);
-    if (!s) return;
+    if (!s || !this.trusted) return;
     if (s.run) {
       s.rerun = true;
       return;
@@ -312,6 +334,7 @@ export class LabelLintServer {
 
   /** Starts an analysis of `s`, or joins the running one. Resolves with the summary; null when cancelled. */
   analyze(s: Session): Promise<lsp.ResultSummary | null> {
+    if (!this.trusted) return Promise.reject(new Error(UNTRUSTED_ANALYSIS));
     if (s.run) return s.run.promise;
     const run: { cancelled: boolean; promise?: Promise<lsp.ResultSummary | null> } = { cancelled: false };
     run.promise = this.execute(s, run).finally(() => {
@@ -377,6 +400,7 @@ export class LabelLintServer {
       const message = err instanceof Error ? err.message : String(err);
       this.log(`LabelLint: analysis of ${s.root} failed: ${err instanceof Error && err.stack ? err.stack : message}`);
       c.sendNotification(lsp.state, { root: s.root, state: 'failed', message });
+      await this.deps.reset?.();
       throw err;
     } finally {
       reporter?.done();

@@ -160,23 +160,36 @@ test('markCorrect stores a review keyed by hash and hides the issue', async () =
   }
 });
 
-test('untrusted: no user model, no write actions, no plans, reviews not stored', async () => {
-  const h = await start({ trusted: false, rawSettings: { modelPath: '/evil/model.json' } });
+test('untrusted: nothing is analysed (the engine writes its cache), no plans; trust granted → analysis without ignoring settings', async () => {
+  const h = await start({ trusted: false, rawSettings: { modelPath: '/their/model.json' } });
   try {
-    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
-    assert.equal(h.runs[0].modelPath, null);
-    await sleep(20);
-    const a = h.diagnostics.get(summary.issuesUri)!.diagnostics[0];
-    const actions = await h.client.sendRequest('textDocument/codeAction', { textDocument: { uri: summary.issuesUri }, range: a.range, context: { diagnostics: [a] } });
-    assert.deepEqual(actions, []);
-    await assert.rejects(h.client.sendRequest(lsp.relabel, { root: h.root, items: [{ path: 'shirt/a.png', newLabel: 'coat' }] }), /untrusted/);
-    const r = await h.client.sendRequest(lsp.markCorrect, { root: h.root, paths: ['shirt/a.png'] });
-    assert.equal(r.stored, false);
-    assert.deepEqual(h.reviews, []);
+    await assert.rejects(h.client.sendRequest(lsp.analyze, { root: h.root }), /untrusted/);
+    assert.equal(h.runs.length, 0);
+    await assert.rejects(h.client.sendRequest(lsp.relabel, { root: h.root, items: [{ path: 'shirt/a.png', newLabel: 'coat' }] }), /no analysis result/);
+    const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: lsp.issuesUriFor(h.root) });
+    assert.match(doc.text, /untrusted/);
+    await h.client.sendNotification('workspace/didChangeConfiguration', {
+      settings: { settings: { modelPath: '/their/model.json' }, roots: [h.root], trusted: true, autoAnalyze: true },
+    });
+    await waitForRuns(h, 1);
+    assert.equal(h.runs[0].modelPath, '/their/model.json', 'trusted: the user model is used');
   } finally {
     h.close();
   }
 });
+
+test('the settings the engine gets drop the user model while untrusted', () => {
+  const server = new LabelLintServer({} as never, {} as never);
+  (server as unknown as { rawSettings: unknown }).rawSettings = { modelPath: '/x/model.json', modelLayers: ['a'] };
+  assert.equal(server.settings.modelPath, null);
+  assert.deepEqual(server.settings.modelLayers, []);
+  assert.ok(server.settings.exclude.includes('_quarantine'));
+});
+
+async function waitForRuns(h: Harness, n: number): Promise<void> {
+  for (let i = 0; i < 100 && h.runs.length < n; i++) await sleep(20);
+  assert.equal(h.runs.length, n);
+}
 
 test('file changes re-run once per burst; changes under .labellint/ and .git/ are ignored', async () => {
   const h = await start({ debounceMs: 40 });
