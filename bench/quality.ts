@@ -79,15 +79,16 @@ function score(set: string, method: string, labels: Int32Array, truth: Uint8Arra
 
 /** cleanlab's defaults on the same embeddings, when cleanlab and sklearn are available. */
 function cleanlabReference(X: Matrix, labels: Int32Array, seed: number): { mask: Uint8Array; quality: Float64Array; probs: Float32Array } | null {
+  // CLEANLAB_PATH: colon-separated folders holding the cleanlab package (and stubs of termcolor/tqdm if needed).
   const clPath = process.env.CLEANLAB_PATH;
-  if (!clPath || !existsSync(clPath)) return null;
+  if (!clPath || !clPath.split(':').every((p) => existsSync(p))) return null;
   const dir = join(tmpdir(), `labellint-cl-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'X.f32'), Buffer.from(X.data.buffer, X.data.byteOffset, X.data.byteLength));
   writeFileSync(join(dir, 'y.i32'), Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength));
   const py = `
 import sys, numpy as np
-sys.path.insert(0, ${JSON.stringify(clPath)})
+sys.path[0:0] = ${JSON.stringify(clPath.split(':'))}
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict, StratifiedKFold
 from cleanlab.filter import find_label_issues
@@ -100,7 +101,7 @@ m = find_label_issues(y, p)
 q = get_label_quality_scores(y, p)
 m.astype(np.uint8).tofile(d + '/mask.u8'); q.astype(np.float64).tofile(d + '/q.f64'); p.astype(np.float32).tofile(d + '/p.f32')
 `;
-  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  const r = spawnSync(process.env.CLEANLAB_PYTHON ?? '/usr/bin/python3', ['-W', 'ignore', '-c', py], { encoding: 'utf8' });
   if (r.status !== 0) {
     console.error(`cleanlab reference failed: ${r.stderr.slice(-500)}`);
     return null;

@@ -46,6 +46,8 @@ export interface Settings {
   readonly maxImages: number;
   /** Labels CSV (relative to the dataset root) for CSV datasets; null = auto-detect. */
   readonly labelsCsv: string | null;
+  /** Predicted probabilities from the user's own model (CSV `path,<class…>`), used instead of LabelLint's classifier. */
+  readonly predProbsCsv: string | null;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -72,6 +74,7 @@ export const DEFAULT_SETTINGS: Settings = {
   exclude: [],
   maxImages: 0,
   labelsCsv: null,
+  predProbsCsv: null,
 };
 
 function int(x: unknown, def: number, min: number, max: number): number {
@@ -114,5 +117,6 @@ export function sanitizeSettings(raw: unknown): Settings {
     exclude: strings(r.exclude),
     maxImages: int(r.maxImages, d.maxImages, 0, 10_000_000),
     labelsCsv: str(r.labelsCsv),
+    predProbsCsv: str(r.predProbsCsv),
   };
 }

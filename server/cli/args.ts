@@ -1,6 +1,7 @@
 /**
  * Command-line parsing for `labellint`. Pure: argv in, a typed command out (or a usage error).
  */
+import { resolve } from 'node:path';
 import { sanitizeSettings, BACKENDS, LABEL_FILTERS, type Settings } from '../../protocol/settings';
 
 export const FORMATS = ['json', 'csv', 'html'] as const;
@@ -56,6 +57,8 @@ Options for analyze:
   --filter <${LABEL_FILTERS.join('|')}>
   --seed <n>                Random seed (default 42)
   --csv <file>              Labels CSV, relative to the folder (default: auto-detect)
+  --pred-probs <file>       Your own model's predicted probabilities (CSV: path,<one column per class>),
+                            used instead of LabelLint's cross-validated classifier
   --exclude <glob>          Leave out matching paths (repeatable)
   --max-images <n>          Analyse at most n images
   --embed-only              Only fill the embedding cache
@@ -65,7 +68,7 @@ Options for analyze:
 const NUMERIC = new Set(['workers', 'batch-size', 'folds', 'k', 'seed', 'max-images', 'max-label-issues']);
 const FLAGS = new Set(['quiet', 'embed-only']);
 const VALUED = new Set([
-  'format', 'out', 'model', 'model-path', 'layers', 'backend', 'filter', 'csv', 'exclude', ...NUMERIC,
+  'format', 'out', 'model', 'model-path', 'layers', 'backend', 'filter', 'csv', 'exclude', 'pred-probs', ...NUMERIC,
 ]);
 
 function camel(s: string): string {
@@ -132,6 +135,7 @@ export function parseArgs(argv: readonly string[]): Command {
   raw.modelPath = one('model-path');
   raw.modelLayers = one('layers')?.split(',').map((s) => s.trim()).filter(Boolean);
   raw.labelsCsv = one('csv');
+  raw.predProbsCsv = one('pred-probs') === undefined ? undefined : resolve(one('pred-probs')!);
   raw.exclude = values.get('exclude');
   if (raw.modelLayers && !raw.modelPath) throw new UsageError('--layers goes with --model-path');
   const settings = sanitizeSettings(raw);

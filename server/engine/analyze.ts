@@ -3,6 +3,8 @@
  * outliers, quality flags and a 2-D map. Used unchanged by the CLI and the language server.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseUserProbs } from './userProbs';
 import type { AnalysisResult } from '../../protocol/results';
 import type { AnalysisProgress, Phase } from '../../protocol/progress';
 import type { Settings } from '../../protocol/settings';
@@ -268,7 +270,16 @@ export async function runAnalysis(root: string, settings: Settings, hooks: Analy
   try {
     const reviews = cache.getReviews();
     const trusted = items.map((e) => reviews.get(e.hash)?.decision.kind === 'correct');
-    const lint = await lintEmbeddings({ classes: inv.classes, items, trusted }, settings, hooks, timings);
+    let userProbs: (Float32Array | null)[] | undefined;
+    if (settings.predProbsCsv) {
+      const csvPath = resolve(inv.root, settings.predProbsCsv);
+      const parsed = parseUserProbs(await readFile(csvPath, 'utf8'), csvPath, inv.classes);
+      for (const p of parsed.problems) hooks.log?.(p);
+      userProbs = items.map((e) => parsed.byPath.get(e.item.path) ?? null);
+      const covered = userProbs.filter((p) => p !== null).length;
+      hooks.log?.(`${csvPath}: your model's probabilities cover ${covered} of ${items.length} images; LabelLint's classifier scores the rest`);
+    }
+    const lint = await lintEmbeddings({ classes: inv.classes, items, trusted, userProbs }, settings, hooks, timings);
     // Files the scanner had to skip for their content are broken files too: show them with the rest.
     for (const p of inv.problems) {
       if (BROKEN_SCAN_PROBLEMS.has(p.kind)) lint.issues.push({ kind: 'broken', path: p.path, score: 1, message: p.message });

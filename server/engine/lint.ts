@@ -26,6 +26,8 @@ export interface LintInput {
   readonly items: readonly EmbeddedItem[];
   /** Per item: a person confirmed this label; never flag it. */
   readonly trusted: readonly boolean[];
+  /** Per item: probabilities from the user's own model (K, in `classes` order), or null. */
+  readonly userProbs?: readonly (Float32Array | null)[];
 }
 
 export interface LintOutput {
@@ -112,7 +114,8 @@ export async function lintEmbeddings(
   let graph: KnnGraph | null = null;
 
   if (m >= 2 && K >= 2) {
-    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, onProgress, isCancelled });
+    const userProbs = input.userProbs ? Array.from(analysed, (i) => input.userProbs![i]) : undefined;
+    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, userProbs, onProgress, isCancelled });
     timings.classify = est.timings.classify;
     timings.knn = est.timings.knn;
     cvAccuracy = est.cvAccuracy;
@@ -179,11 +182,13 @@ export async function lintEmbeddings(
     const hashes = Array.from(analysed, (i) => items[i].hash);
     const paths = Array.from(analysed, (i) => items[i].item.path);
     const splits = Array.from(analysed, (i) => items[i].item.split);
-    duplicates = findDuplicateGroups(
-      { hashes, graph, labels, splits, paths, classNames: [...classes] },
-      { nearThreshold: settings.nearDuplicateThreshold },
-    );
-    issues.push(...duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])), nearThreshold: settings.nearDuplicateThreshold }));
+    // Near duplicates: kNN candidates confirmed by perceptual hash (null for decode info cached before
+    // hashes existed: those pairs fall back to the strict embedding-only threshold). The cosine setting
+    // `nearDuplicateThreshold` (default 0.97) is not used: at 0.97 distinct look-alikes pass (see duplicates.ts).
+    const phashes = Array.from(analysed, (i) => items[i].quality?.phash ?? null);
+    const phashesFlip = Array.from(analysed, (i) => items[i].quality?.phashFlip ?? null);
+    duplicates = findDuplicateGroups({ hashes, graph, labels, splits, paths, classNames: [...classes], phashes, phashesFlip });
+    issues.push(...duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])) }));
     const scores = outlierScores(graph, {});
     analysed.forEach((i, r) => (outlier[i] = scores[r]));
     issues.push(...outlierIssues({ scores, indices: findOutliers(scores, {}), paths, graph: graph! }));

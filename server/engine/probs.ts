@@ -36,11 +36,35 @@ export async function estimateProbs(
   X: Matrix,
   labels: Int32Array,
   K: number,
-  opts: { folds: number; seed: number; k: number; classifierWeight?: number; onProgress?: ProgressFn; isCancelled?: () => boolean },
+  opts: {
+    folds: number;
+    seed: number;
+    k: number;
+    classifierWeight?: number;
+    /** Per row of X: the user's own model's probabilities (K), or null. Rows given here replace the classifier's. */
+    userProbs?: readonly (Float32Array | null)[];
+    onProgress?: ProgressFn;
+    isCancelled?: () => boolean;
+  },
 ): Promise<ProbEstimates> {
   const isCancelled = opts.isCancelled ?? (() => false);
   let t = Date.now();
-  const clf = await crossValPredictProbs(X, labels, K, { folds: opts.folds, seed: opts.seed, onProgress: opts.onProgress, isCancelled });
+  const user = opts.userProbs;
+  const allUser = user !== undefined && user.length === X.rows && user.every((p) => p !== null);
+  const clf: { predProbs: Float32Array; cvAccuracy: number } = allUser
+    ? { predProbs: new Float32Array(X.rows * K), cvAccuracy: 0 }
+    : await crossValPredictProbs(X, labels, K, { folds: opts.folds, seed: opts.seed, onProgress: opts.onProgress, isCancelled });
+  if (user) {
+    let ok = 0;
+    user.forEach((p, r) => {
+      if (!p) return;
+      clf.predProbs.set(p, r * K);
+      let b = 0;
+      for (let c = 1; c < K; c++) if (p[c] > p[b]) b = c;
+      if (b === labels[r]) ok++;
+    });
+    if (allUser) clf.cvAccuracy = ok / Math.max(1, X.rows);
+  }
   const classify = Date.now() - t;
   if (isCancelled()) throw new CancelledError();
   t = Date.now();
