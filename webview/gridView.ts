@@ -9,7 +9,7 @@ import { columnsFor, rowWindow, scrollToShow, type GridGeometry } from './virtua
 import { keyAction, NO_TYPE_AHEAD, shortcutHints, type KeyAction, type TypeAhead } from './keys.js';
 
 export const TILE_WIDTH = 172;
-export const TILE_HEIGHT = 246;
+export const TILE_HEIGHT = 226;
 export const GAP = 8;
 
 /** What happened to an image in this session. */

@@ -174,9 +174,9 @@ export class MapView {
     // What the grid shows now.
     if (this.highlight.length > 0) {
       c.strokeStyle = th.focus;
-      c.lineWidth = 2;
+      c.lineWidth = 1.5;
       c.beginPath();
-      const hr = r + 4;
+      const hr = r + 3.5;
       for (const i of this.highlight) {
         if (i >= d.n) continue;
         c.moveTo(sx[i] + hr, sy[i]);

@@ -31,9 +31,12 @@ export const OFF_DIAGONAL_GAIN = 3;
 /** Cap so the cell's text (editor foreground) stays readable on the strongest colour. */
 export const MAX_ALPHA = 0.75;
 
+/** Floor for a non-zero cell, so one image in a big row is still distinguishable from none. */
+export const MIN_ALPHA = 0.06;
+
 export function cellAlpha(share: number, diagonal: boolean): number {
   if (!(share > 0)) return 0;
-  return Math.min(MAX_ALPHA, share * (diagonal ? 1 : OFF_DIAGONAL_GAIN) * MAX_ALPHA);
+  return Math.max(MIN_ALPHA, Math.min(MAX_ALPHA, share * (diagonal ? 1 : OFF_DIAGONAL_GAIN) * MAX_ALPHA));
 }
 
 export interface MatrixLayout {
@@ -59,8 +62,8 @@ export function matrixLayout(k: number, maxNameLength: number, maxCount: number)
   const font = cell >= 32 ? 12 : digits <= 3 ? 10 : 0;
   const name = Math.min(maxNameLength, 28) * CHAR_PX + 12;
   const rotateHeaders = name > cell;
-  // A header rotated by −60° needs sin(60°) × its length vertically.
-  const headerHeight = rotateHeaders ? Math.ceil(name * 0.87) + 8 : 24;
+  // Rotated headers run vertically (bottom to top), one column wide each, so they never overlap.
+  const headerHeight = rotateHeaders ? name + 8 : 24;
   return { cell, font, headerHeight, rowHeaderWidth: Math.min(name, 220), rotateHeaders };
 }
 

@@ -39,7 +39,7 @@ button.link { background: none; border: none; color: var(--vscode-textLink-foreg
 .chip-count { font-weight: 700; }
 .rates-box { background: var(--vscode-editorWidget-background, #252526); border: 1px solid var(--vscode-widget-border, var(--vscode-panel-border, #454545)); border-radius: 4px; padding: 8px 12px; }
 .box-title { font-weight: 600; margin-bottom: 6px; }
-.class-rates { max-height: 190px; overflow-y: auto; }
+.class-rates { max-height: 150px; overflow-y: auto; }
 .rate-row { display: grid; grid-template-columns: minmax(60px, 110px) 1fr 48px; gap: 8px; align-items: center; font-size: 0.92em; line-height: 1.55; }
 .rate-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .rate-track { height: 7px; background: var(--vscode-editor-inactiveSelectionBackground, rgba(128,128,128,0.2)); border-radius: 3px; overflow: hidden; }
@@ -63,13 +63,13 @@ table.matrix th.corner { left: 0; z-index: 3; width: var(--row-head); min-width:
 .corner .axis-col, .corner .axis-row { display: block; color: var(--vscode-descriptionForeground, #9d9d9d); }
 table.matrix th.col-head { width: var(--cell); min-width: var(--cell); max-width: var(--cell); padding: 0 0 4px; position: sticky; }
 table.matrix th.col-head span { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; text-align: center; font-size: 0.9em; }
-table.matrix.rotated th.col-head span { position: absolute; bottom: 6px; left: calc(var(--cell) / 2); transform-origin: 0 100%;
-  transform: rotate(-60deg); text-align: left; max-width: calc(var(--col-head) * 1.1); width: max-content; }
+table.matrix.rotated th.col-head span { writing-mode: vertical-rl; transform: rotate(180deg); margin: 0 auto; text-align: left;
+  max-height: calc(var(--col-head) - 8px); }
 table.matrix th.row-head { position: sticky; left: 0; z-index: 1; text-align: right; padding: 0 8px 0 0; white-space: nowrap; max-width: var(--row-head);
   overflow: hidden; text-overflow: ellipsis; font-size: 0.9em; }
 table.matrix td.cell { width: var(--cell); height: var(--cell); min-width: var(--cell); text-align: center; font-size: var(--cell-font); padding: 0;
-  border-radius: 2px; background: var(--vscode-editor-inactiveSelectionBackground, rgba(128,128,128,0.08)); }
-table.matrix td.cell.empty { color: var(--vscode-descriptionForeground, #9d9d9d); }
+  border-radius: 2px; }
+table.matrix td.cell.empty { box-shadow: inset 0 0 0 1px color-mix(in srgb, var(--vscode-foreground, #ccc) 7%, transparent); }
 table.matrix td.cell.diag { font-weight: 600; }
 table.matrix.clickable td.cell:not(.empty) { cursor: pointer; }
 table.matrix.clickable td.cell:not(.empty):hover { outline: 1px solid var(--vscode-foreground, #ccc); outline-offset: -1px; }
@@ -96,11 +96,11 @@ img.pixelated { image-rendering: pixelated; }
 
 .key-hints { display: flex; flex-direction: column; gap: 2px; font-size: 0.85em; margin: -2px 0 8px; }
 .typing { font-family: var(--vscode-editor-font-family, monospace); }
-.grid-scroll { position: relative; height: max(420px, 62vh); overflow-y: auto; overflow-x: hidden; border: 1px solid var(--vscode-panel-border, #454545); border-radius: 2px;
+.grid-scroll { position: relative; max-height: max(420px, 62vh); min-height: 120px; overflow-y: auto; overflow-x: hidden; border: 1px solid var(--vscode-panel-border, #454545); border-radius: 2px;
   background: var(--vscode-editor-background, #1e1e1e); }
 .grid-spacer { position: relative; }
 .grid-empty { padding: 24px; }
-.tile { position: absolute; left: 0; top: 0; width: 172px; height: 246px; padding: 6px; display: flex; flex-direction: column; gap: 3px;
+.tile { position: absolute; left: 0; top: 0; width: 172px; height: 226px; padding: 6px; display: flex; flex-direction: column; gap: 3px;
   border: 1px solid var(--vscode-panel-border, #454545); border-radius: 4px; background: var(--vscode-editorWidget-background, #252526); contain: strict; }
 .tile.has-label-issue { border-color: color-mix(in srgb, var(--vscode-editorWarning-foreground, #cca700) 55%, var(--vscode-panel-border, #454545)); }
 .tile.cursor { outline: 2px solid var(--vscode-focusBorder, #007fd4); outline-offset: 1px; }
@@ -109,7 +109,7 @@ img.pixelated { image-rendering: pixelated; }
 .thumb img { width: 104px; height: 104px; object-fit: contain; }
 .no-thumb { font-size: 0.85em; }
 .tile .name { font-size: 0.88em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.labels { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.labels { line-height: 1.3; max-height: 2.6em; overflow: hidden; overflow-wrap: anywhere; }
 .label-given { font-weight: 600; }
 .label-suggested { font-weight: 600; color: var(--vscode-editorWarning-foreground, #cca700); }
 .arrow { color: var(--vscode-descriptionForeground, #9d9d9d); }
