@@ -90,7 +90,7 @@ export class GridIndex {
     for (let i = 0; i < sx.length; i++) {
       const c = Math.floor(sx[i] / cellSize);
       const r = Math.floor(sy[i] / cellSize);
-      if (c < 0 || r < 0 || c >= cols || r >= rows || (include && !include(i))) {
+      if (!(sx[i] >= 0 && sy[i] >= 0 && sx[i] < width && sy[i] < height) || (include && !include(i))) {
         cellOf[i] = -1;
         continue;
       }
