@@ -88,7 +88,14 @@ test('the preferred quick fix relabels: the image moves to the suggested class f
   const from = path.join(root, ...rel.split('/'));
   assert.ok(fs.existsSync(from));
   const before = vscode.languages.getDiagnostics(state.uri).length;
+  state.nextRun = new Promise((r) => {
+    const sub = state.api.onDidAnalyze((s) => {
+      sub.dispose();
+      r(s);
+    });
+  });
   await vscode.commands.executeCommand(relabel.command.command, ...relabel.command.arguments);
+  state.relabelled = rel;
   assert.ok(!fs.existsSync(from), 'the file left its old class folder');
   const target = path.join(root, newLabel, path.basename(from));
   assert.ok(fs.existsSync(target) || fs.readdirSync(path.join(root, newLabel)).some((n) => n.startsWith(path.parse(from).name)), 'the file is in the new class folder');
@@ -102,11 +109,20 @@ test("'Label is correct' stores a review in the engine cache and hides the issue
   const correct = actions.find((a) => a.title.startsWith('Label is correct'));
   assert.ok(correct);
   const rel = correct.command.arguments[0].paths[0];
+  state.confirmed = rel;
   const before = vscode.languages.getDiagnostics(state.uri).length;
   await vscode.commands.executeCommand(correct.command.command, ...correct.command.arguments);
   const reviews = path.join(state.summary.root, '.labellint', 'reviews.json');
   await waitFor('reviews.json naming the image', () => fs.existsSync(reviews) && fs.readFileSync(reviews, 'utf8').includes(rel), 10_000);
   await waitFor('one diagnostic fewer', () => vscode.languages.getDiagnostics(state.uri).length < before, 10_000);
+});
+
+test('the file changes trigger one incremental re-run that no longer flags the fixed and confirmed images', async () => {
+  const s = await Promise.race([state.nextRun, new Promise((_, rej) => setTimeout(() => rej(new Error('no re-run within 180 s')), 180_000))]);
+  log(`re-run: ${s.images} images in ${s.elapsedMs} ms (first run ${state.summary.elapsedMs} ms)`);
+  const flagged = new Set(s.flagged.filter((f) => f.kinds.includes('label')).map((f) => f.path));
+  assert.ok(!flagged.has(state.relabelled), 'the relabelled file is not flagged under its old path');
+  assert.ok(!flagged.has(state.confirmed), 'the confirmed file is not flagged again');
 });
 
 if (process.env.LABELLINT_IT_FAIL === '1') {
