@@ -53,6 +53,7 @@ interface Row {
   recall: number;
   f1: number;
   auroc: number;
+  aurocMargin: number;
   pAtN: number;
   cvGiven: number;
   cvTrue: number;
@@ -74,7 +75,8 @@ function score(set: string, method: string, labels: Int32Array, truth: Uint8Arra
   const s = Float64Array.from(q, (v) => 1 - v);
   const nWrong = truth.reduce((a, b) => a + b, 0);
   const d = detectionMetrics(m, truth);
-  return { set, method, ...d, auroc: auroc(s, truth), pAtN: precisionAt(s, truth, nWrong), cvGiven: argmaxAcc(probs, labels, K), cvTrue: argmaxAcc(probs, trueLabels, K) };
+  const margin = Float64Array.from(getLabelQualityScores(labels, probs, 'normalized_margin'), (v) => 1 - v);
+  return { set, method, ...d, auroc: auroc(s, truth), aurocMargin: auroc(margin, truth), pAtN: precisionAt(s, truth, nWrong), cvGiven: argmaxAcc(probs, labels, K), cvTrue: argmaxAcc(probs, trueLabels, K) };
 }
 
 /** cleanlab's defaults on the same embeddings, when cleanlab and sklearn are available. */
@@ -138,17 +140,21 @@ async function runSet(rows: Row[], set: string, X: Matrix, given: Int32Array, tr
   for (const w of [0.3, 0.5, 0.7]) {
     rows.push(score(set, `combined w=${w}${w === 0.5 ? ' (default)' : ''}`, given, truth, trueLabels, mixProbs(est.clfProbs, est.knnProbs, w), K));
   }
+  for (const k of [5, 20, 30]) {
+    const e2 = await estimateProbs(X, given, K, { folds: settings.folds, seed: settings.seed, k });
+    rows.push(score(set, `combined w=0.5, k=${k}`, given, truth, trueLabels, e2.probs, K));
+  }
   const ref = cleanlabReference(X, given, settings.seed);
   if (ref) {
     const s = Float64Array.from(ref.quality, (v) => 1 - v);
     const nWrong = truth.reduce((a, b) => a + b, 0);
-    rows.push({ set, method: 'cleanlab 2.x defaults (sklearn LR)', ...detectionMetrics(ref.mask, truth), auroc: auroc(s, truth), pAtN: precisionAt(s, truth, nWrong), cvGiven: argmaxAcc(ref.probs, given, K), cvTrue: argmaxAcc(ref.probs, trueLabels, K) });
+    rows.push({ set, method: 'cleanlab 2.x defaults (sklearn LR)', ...detectionMetrics(ref.mask, truth), auroc: auroc(s, truth), aurocMargin: Number.NaN, pAtN: precisionAt(s, truth, nWrong), cvGiven: argmaxAcc(ref.probs, given, K), cvTrue: argmaxAcc(ref.probs, trueLabels, K) });
   }
 }
 
 function printTable(rows: Row[]): void {
-  const head = ['set', 'method', 'flagged', 'precision', 'recall', 'F1', 'AUROC', 'P@N', 'cv acc (given)', 'cv acc (true)'];
-  const body = rows.map((r) => [r.set, r.method, String(r.flagged), r.precision.toFixed(3), r.recall.toFixed(3), r.f1.toFixed(3), r.auroc.toFixed(3), r.pAtN.toFixed(3), r.cvGiven.toFixed(3), r.cvTrue.toFixed(3)]);
+  const head = ['set', 'method', 'flagged', 'precision', 'recall', 'F1', 'AUROC', 'AUROC (margin)', 'P@N', 'cv acc (given)', 'cv acc (true)'];
+  const body = rows.map((r) => [r.set, r.method, String(r.flagged), r.precision.toFixed(3), r.recall.toFixed(3), r.f1.toFixed(3), r.auroc.toFixed(3), r.aurocMargin.toFixed(3), r.pAtN.toFixed(3), r.cvGiven.toFixed(3), r.cvTrue.toFixed(3)]);
   console.log(`| ${head.join(' | ')} |`);
   console.log(`|${head.map(() => '---').join('|')}|`);
   for (const b of body) console.log(`| ${b.join(' | ')} |`);
