@@ -23,6 +23,9 @@
  *     640×480 JPEG              121                      85                      98 (noise)
  *   Decoding once is at least as fast, simpler, and needs one libvips pass, so it is kept. The header
  *   read (`metadata()`, for the original size/channels/frames) is most of the remaining gap on tiny files.
+ * - The perceptual hash used for near-duplicate detection is computed from the same thumbnail, inside
+ *   `computeQualityStats` (a 32×32 DCT, well under a millisecond), so it costs no second decode and is
+ *   cached with the other statistics.
  */
 import sharp from 'sharp';
 import { computeQualityStats, GREY_CHANNEL_TOLERANCE, type QualityStats } from './quality';
@@ -72,7 +75,7 @@ export interface DecodedImage {
   readonly isGrayscale: boolean;
   /** Frames/pages in the file; only the first is decoded. */
   readonly frames: number;
-  /** Statistics of the quality thumbnail (qualitySize×qualitySize). */
+  /** Statistics of the quality thumbnail (qualitySize×qualitySize), including its perceptual hashes (`phash`, `phashFlip`). */
   readonly quality: QualityStats;
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { DecodeError, decodeImage, decodeThumbnail, MAX_INPUT_PIXELS, sniffImageFormat } from '../../server/engine/decode';
+import { hammingDistance } from '../../server/engine/quality';
 
 /** Deterministic noisy RGB image, w×h×3. */
 function noise(w: number, h: number, seed = 1): Buffer {
@@ -299,4 +300,49 @@ test('decodeThumbnail: WebP, longest side ≤ maxSide, never enlarged', async ()
   const small = await sharp(await decodeThumbnail(await rawRgb(noise(10, 10), 10, 10).png().toBuffer(), 100)).metadata();
   assert.equal(small.width, 10);
   await rejectsWith(decodeThumbnail(Buffer.from('hello'), 100), 'not-an-image');
+});
+
+/** A smooth, asymmetric w×h RGB scene (gradient, a disc, a bar) whose content is `seed`-dependent. */
+function scene(w: number, h: number, seed: number): Buffer {
+  const buf = Buffer.alloc(w * h * 3);
+  const cx = w * (0.25 + 0.1 * (seed % 3)), cy = h * (0.3 + 0.15 * (seed % 2)), r = Math.min(w, h) * (0.15 + 0.05 * (seed % 4));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let v = 60 + (120 * x) / w + (seed % 5) * 10 * Math.sin((y * seed) / h);
+      if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) v = 235;
+      if (x > w * 0.6 && y > h * (0.55 + 0.05 * (seed % 3)) && y < h * 0.7) v = 15;
+      const o = (y * w + x) * 3;
+      buf[o] = v;
+      buf[o + 1] = v * 0.85;
+      buf[o + 2] = 255 - v * 0.5;
+    }
+  }
+  return buf;
+}
+
+test('perceptual hash: deterministic, small for a JPEG re-encode and a resize, large for a different image', async () => {
+  const png = await rawRgb(scene(160, 120, 1), 160, 120).png().toBuffer();
+  const a = await decodeImage(png, 64);
+  assert.match(a.quality.phash!, /^[0-9a-f]{64}$/);
+  assert.equal((await decodeImage(Buffer.from(png), 64)).quality.phash, a.quality.phash);
+  const jpeg = await sharp(png).jpeg({ quality: 70 }).toBuffer();
+  const dJpeg = hammingDistance(a.quality.phash!, (await decodeImage(jpeg, 64)).quality.phash!);
+  assert.ok(dJpeg <= 12, `JPEG q70 re-encode: distance ${dJpeg}`);
+  const resized = await sharp(png).resize(320, 240).png().toBuffer();
+  const dResize = hammingDistance(a.quality.phash!, (await decodeImage(resized, 64)).quality.phash!);
+  assert.ok(dResize <= 12, `resized ×2: distance ${dResize}`);
+  for (const seed of [2, 3, 4]) {
+    const other = await rawRgb(scene(160, 120, seed), 160, 120).png().toBuffer();
+    const d = hammingDistance(a.quality.phash!, (await decodeImage(other, 64)).quality.phash!);
+    assert.ok(d > 64, `different scene ${seed}: distance ${d}`);
+  }
+});
+
+test('perceptual hash: the mirror hash matches the decoded mirror image', async () => {
+  const png = await rawRgb(scene(160, 120, 1), 160, 120).png().toBuffer();
+  const a = await decodeImage(png, 224);
+  const m = await decodeImage(await sharp(png).flop().png().toBuffer(), 224);
+  // Not exactly 0: libvips resizes the mirrored file with its own rounding.
+  assert.ok(hammingDistance(a.quality.phashFlip!, m.quality.phash!) <= 16, `${a.quality.phashFlip} vs ${m.quality.phash}`);
+  assert.ok(hammingDistance(a.quality.phash!, m.quality.phash!) > 40, 'the scene is asymmetric');
 });

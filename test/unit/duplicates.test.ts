@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_NEAR_THRESHOLD, duplicateIssues, findDuplicateGroups } from '../../server/engine/duplicates';
+import {
+  DEFAULT_CANDIDATE_SIMILARITY,
+  DEFAULT_EMBEDDING_THRESHOLD,
+  DEFAULT_MAX_HASH_DISTANCE,
+  duplicateIssues,
+  findDuplicateGroups,
+} from '../../server/engine/duplicates';
 import type { DuplicateInput } from '../../server/engine/duplicates';
 import type { KnnGraph } from '../../server/engine/types';
 import type { Split } from '../../protocol/dataset';
@@ -40,7 +46,7 @@ function basis(axis: number, dim: number): number[] {
   return v;
 }
 
-interface Item { vec: number[]; hash?: string; label?: number; split?: Split | null; path?: string }
+interface Item { vec: number[]; hash?: string; label?: number; split?: Split | null; path?: string; phash?: string | null; phashFlip?: string | null }
 
 function makeInput(items: Item[], k = 4): DuplicateInput {
   return {
@@ -50,7 +56,19 @@ function makeInput(items: Item[], k = 4): DuplicateInput {
     splits: items.map((it) => it.split ?? null),
     paths: items.map((it, i) => it.path ?? `img${i}.png`),
     classNames: ['cat', 'dog'],
+    phashes: items.map((it) => it.phash ?? null),
+    phashesFlip: items.map((it) => it.phashFlip ?? null),
   };
+}
+
+/** A 256-bit pHash (64 hex digits) with the first `ones` bits set; hashes made with a and b differ in |a − b| bits. */
+function bits(ones: number): string {
+  let hex = '';
+  for (let nibble = 0; nibble < 64; nibble++) {
+    const set = Math.max(0, Math.min(4, ones - 4 * nibble));
+    hex += ((0xf << (4 - set)) & 0xf).toString(16);
+  }
+  return hex;
 }
 
 const D = 8;
@@ -78,52 +96,120 @@ test('empty hashes are never exact duplicates', () => {
   assert.deepEqual(findDuplicateGroups(input, {}), []);
 });
 
-test('near duplicates at cosine 0.99 are grouped, 0.9 is not', () => {
+test('bits() helper: hashes differ in exactly |a − b| bits', () => {
+  assert.equal(bits(0), '0'.repeat(64));
+  assert.equal(bits(4), 'f' + '0'.repeat(63));
+  assert.equal(bits(6), 'fc' + '0'.repeat(62));
+  assert.equal(bits(256), 'f'.repeat(64));
+});
+
+test('near duplicates: a kNN candidate with close pHashes is grouped, even at a modest cosine', () => {
+  // A JPEG re-encode of a tiny image: cosine only 0.9, pHash 3 bits away.
   const input = makeInput([
-    { vec: basis(0, D) },
-    { vec: atCos(0.99, 1, D) },
-    { vec: atCos(0.9, 2, D) },
-    { vec: basis(5, D) },
+    { vec: basis(0, D), phash: bits(20) },
+    { vec: atCos(0.9, 1, D), phash: bits(23) },
+    { vec: basis(5, D), phash: bits(40) },
+    { vec: basis(6, D), phash: bits(50) },
   ]);
-  const groups = findDuplicateGroups(input, { nearThreshold: DEFAULT_NEAR_THRESHOLD });
+  const groups = findDuplicateGroups(input, {});
   assert.equal(groups.length, 1);
   assert.deepEqual(groups[0].paths, ['img0.png', 'img1.png']);
   assert.equal(groups[0].exact, false);
-  assert.ok(Math.abs(groups[0].similarity - 0.99) < 1e-5, String(groups[0].similarity));
+  assert.ok(Math.abs(groups[0].similarity - 0.9) < 1e-5, String(groups[0].similarity));
   const [issue] = duplicateIssues(groups);
   assert.equal(issue.kind, 'duplicate');
   assert.equal(issue.path, 'img1.png');
-  assert.match(issue.message, /^Near-identical to img0\.png \(similarity ≥ 0\.990\)\.$/);
-  assert.ok(issue.score > 0.5 && issue.score < 1);
+  assert.match(issue.message, /^Near-identical to img0\.png \(similarity ≥ 0\.900\)\.$/);
+  assert.ok(issue.score > 0.5 && issue.score < 1, String(issue.score));
+});
+
+test('look-alikes: high cosine but distant pHashes are not duplicates', () => {
+  // Two different trousers: cosine 0.98 (above the old 0.97 threshold), pHashes 60 bits apart.
+  const input = makeInput([
+    { vec: basis(0, D), phash: bits(10) },
+    { vec: atCos(0.98, 1, D), phash: bits(70) },
+    { vec: basis(5, D), phash: bits(40) },
+  ]);
+  assert.deepEqual(findDuplicateGroups(input, {}), []);
+  // Exactly at the threshold is near; one bit more is not.
+  const at = makeInput([
+    { vec: basis(0, D), phash: bits(10) },
+    { vec: atCos(0.98, 1, D), phash: bits(10 + DEFAULT_MAX_HASH_DISTANCE) },
+    { vec: basis(5, D), phash: bits(40) },
+  ]);
+  assert.equal(findDuplicateGroups(at, {}).length, 1);
+  assert.equal(findDuplicateGroups(at, { maxHashDistance: DEFAULT_MAX_HASH_DISTANCE - 1 }).length, 0);
+});
+
+test('candidates below candidateSimilarity are not grouped even with equal pHashes', () => {
+  const low = DEFAULT_CANDIDATE_SIMILARITY - 0.1;
+  const input = makeInput([
+    { vec: basis(0, D), phash: bits(20) },
+    { vec: atCos(low, 1, D), phash: bits(20) },
+    { vec: basis(5, D), phash: bits(40) },
+  ]);
+  assert.deepEqual(findDuplicateGroups(input, {}), []);
+  assert.equal(findDuplicateGroups(input, { candidateSimilarity: low - 0.05 }).length, 1);
+});
+
+test('mirror images: matched through the mirror-image hash', () => {
+  const input = makeInput([
+    { vec: basis(0, D), phash: bits(10), phashFlip: bits(150) },
+    { vec: atCos(0.95, 1, D), phash: bits(151), phashFlip: bits(11) },
+    { vec: basis(5, D), phash: bits(80), phashFlip: bits(80) },
+  ]);
+  const groups = findDuplicateGroups(input, {});
+  assert.equal(groups.length, 1);
+  assert.deepEqual(groups[0].paths, ['img0.png', 'img1.png']);
+  // Without mirror hashes the pair is 141 bits apart.
+  assert.deepEqual(findDuplicateGroups({ ...input, phashesFlip: undefined }, {}), []);
+});
+
+test('unknown pHashes (old cache rows) fall back to the strict embedding threshold', () => {
+  const input = makeInput([
+    { vec: basis(0, D), phash: null },
+    { vec: atCos(0.99, 1, D), phash: bits(0) },
+    { vec: basis(5, D) },
+    { vec: basis(6, D) },
+    { vec: atCos(0.999, 7, D) },
+  ]);
+  const groups = findDuplicateGroups(input, {});
+  // 0–1 has cosine 0.99 < 0.995 and one unknown hash: not a duplicate. 0–4 has cosine 0.999 ≥ 0.995.
+  assert.equal(groups.length, 1);
+  assert.deepEqual(groups[0].paths, ['img0.png', 'img4.png']);
+  assert.ok(groups[0].similarity >= DEFAULT_EMBEDDING_THRESHOLD);
+  // Omitting phashes altogether is the same as all unknown.
+  assert.deepEqual(findDuplicateGroups({ ...input, phashes: undefined, phashesFlip: undefined }, {}), groups);
 });
 
 test('chain guard: a chain of near pairs does not merge its far ends', () => {
-  // Points on a great circle, 10° apart (cos 0.985 ≥ 0.97) — ends of the chain are 90° apart.
+  // Points on a great circle, 8° apart, each pHash half the threshold from the previous: neighbours up
+  // to two steps apart are near (cosine ≥ 0.94), three steps apart are not (1.5× the threshold).
   const items: Item[] = [];
   for (let i = 0; i < 10; i++) {
-    const a = (i * 10 * Math.PI) / 180;
+    const a = (i * 8 * Math.PI) / 180;
     const v = new Array(D).fill(0);
     v[0] = Math.cos(a);
     v[1] = Math.sin(a);
-    items.push({ vec: v });
+    items.push({ vec: v, phash: bits((DEFAULT_MAX_HASH_DISTANCE / 2) * i) });
   }
   const input = makeInput(items, 9);
-  const groups = findDuplicateGroups(input, { nearThreshold: 0.97 });
+  const groups = findDuplicateGroups(input, {});
   // Single linkage would give one group of 10; complete linkage keeps only mutually near points.
   for (const g of groups) {
-    assert.ok(g.paths.length <= 2, `group too big: ${g.paths.join(', ')}`);
-    assert.ok(g.similarity >= 0.97);
+    const idx = g.paths.map((p) => Number(p.replace(/\D/g, '')));
+    assert.ok(Math.max(...idx) - Math.min(...idx) <= 2, `group too wide: ${g.paths.join(', ')}`);
   }
   const members = groups.flatMap((g) => g.paths);
   assert.equal(new Set(members).size, members.length, 'each image in at most one group');
-  assert.ok(groups.length >= 4);
+  assert.ok(groups.length >= 3);
 });
 
 test('exact copies of a near duplicate join its group, which is then not exact', () => {
   const input = makeInput([
-    { vec: basis(0, D), hash: 'x', path: 'p/a.png' },
-    { vec: basis(0, D), hash: 'x', path: 'p/b.png' },
-    { vec: atCos(0.985, 1, D), hash: 'y', path: 'p/c.png' },
+    { vec: basis(0, D), hash: 'x', path: 'p/a.png', phash: bits(0) },
+    { vec: basis(0, D), hash: 'x', path: 'p/b.png', phash: bits(0) },
+    { vec: atCos(0.985, 1, D), hash: 'y', path: 'p/c.png', phash: bits(2) },
     { vec: basis(4, D), hash: 'z' },
   ]);
   const groups = findDuplicateGroups(input, {});
@@ -176,5 +262,11 @@ test('groups are deterministic and validated', () => {
   const input = makeInput(items, 5);
   assert.deepEqual(findDuplicateGroups(input, {}), findDuplicateGroups(input, {}));
   assert.throws(() => findDuplicateGroups({ ...input, paths: input.paths.slice(1) }, {}), /paths has 11 entries/);
-  assert.throws(() => findDuplicateGroups(input, { nearThreshold: 1.5 }), /nearThreshold/);
+  assert.throws(() => findDuplicateGroups(input, { embeddingThreshold: 1.5 }), /embeddingThreshold/);
+  assert.throws(() => findDuplicateGroups(input, { maxHashDistance: 257 }), /maxHashDistance/);
+  assert.throws(() => findDuplicateGroups(input, { candidateSimilarity: Number.NaN }), /candidateSimilarity/);
+  assert.throws(() => findDuplicateGroups({ ...input, phashes: input.phashes!.slice(1) }, {}), /phashes has 11 entries/);
+  const bad = [...input.phashes!];
+  bad[3] = 'xyz';
+  assert.throws(() => findDuplicateGroups({ ...input, phashes: bad }, {}), /phashes\[3\] must be 64 hex digits/);
 });

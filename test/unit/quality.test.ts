@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeQualityStats, qualityFlags, type QualityStats } from '../../server/engine/quality';
+import { computeQualityStats, hammingDistance, perceptualHash, popcount32, qualityFlags, type QualityStats } from '../../server/engine/quality';
 import { makeRng } from '../../server/engine/types';
 
 const SIDE = 64;
@@ -211,4 +211,85 @@ test('flags are deterministic and order-preserving', () => {
   assert.deepEqual(a, b);
   const reversed = qualityFlags(set.slice().reverse());
   assert.deepEqual(reversed.slice().reverse(), a);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Perceptual hash
+// ---------------------------------------------------------------------------------------------
+
+/** Mirror an RGB side×side image left–right. */
+function mirror(rgb: Uint8Array, side = SIDE): Uint8Array {
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) out.set(rgb.subarray((y * side + x) * 3, (y * side + x) * 3 + 3), (y * side + (side - 1 - x)) * 3);
+  }
+  return out;
+}
+
+/** An asymmetric scene: a bright disc left of centre and a dark bar at the bottom right on a gradient. */
+function scene(cx: number, cy: number, r: number): Uint8Array {
+  return image((x, y) => {
+    let v = 80 + x;
+    if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) v = 230;
+    if (x > 40 && y > 48 && y < 56) v = 10;
+    return [v, v * 0.9, v * 0.8];
+  });
+}
+
+test('popcount32 and hammingDistance', () => {
+  assert.equal(popcount32(0), 0);
+  assert.equal(popcount32(0xffffffff), 32);
+  assert.equal(popcount32(0x80000001), 2);
+  assert.equal(hammingDistance('0000000000000000', 'ffffffffffffffff'), 64);
+  assert.equal(hammingDistance('f0f0000000000001', 'f0f0000000000000'), 1);
+  assert.equal(hammingDistance('ABCDEF0123456789', 'abcdef0123456789'), 0);
+  assert.throws(() => hammingDistance('00', '0000'), RangeError);
+  assert.throws(() => hammingDistance('zzzzzzzzzzzzzzzz', '0000000000000000'), RangeError);
+});
+
+test('perceptualHash: 16 hex digits, deterministic, and part of computeQualityStats', () => {
+  const img = scene(20, 24, 10);
+  const h = perceptualHash(img, SIDE, SIDE);
+  assert.match(h.phash, /^[0-9a-f]{64}$/);
+  assert.match(h.phashFlip, /^[0-9a-f]{64}$/);
+  assert.deepEqual(perceptualHash(Uint8Array.from(img), SIDE, SIDE), h);
+  const s = stats(img);
+  assert.equal(s.phash, h.phash);
+  assert.equal(s.phashFlip, h.phashFlip);
+  // 127 AC bits above the median of 255, plus the DC bit.
+  const ones = [...BigInt('0x' + h.phash).toString(2)].filter((c) => c === '1').length;
+  assert.equal(ones, 128);
+  assert.throws(() => perceptualHash(new Uint8Array(5), 2, 2), RangeError);
+});
+
+test('perceptualHash: the mirror hash equals the hash of the mirrored image', () => {
+  for (const img of [scene(20, 24, 10), natural(5), checkerboard(8, 3)]) {
+    const h = perceptualHash(img, SIDE, SIDE);
+    const m = perceptualHash(mirror(img), SIDE, SIDE);
+    assert.equal(hammingDistance(h.phashFlip, m.phash), 0);
+    assert.equal(hammingDistance(m.phashFlip, h.phash), 0);
+  }
+  // An asymmetric image is far from its own mirror image.
+  const h = perceptualHash(scene(20, 24, 10), SIDE, SIDE);
+  assert.ok(hammingDistance(h.phash, h.phashFlip) > 40, `${h.phash} vs ${h.phashFlip}`);
+});
+
+test('perceptualHash: small edits stay close, different images are far', () => {
+  const base = perceptualHash(scene(20, 24, 10), SIDE, SIDE).phash;
+  const rng = makeRng(3);
+  const noisy = scene(20, 24, 10).map((v) => Math.max(0, Math.min(255, v + Math.round((rng() - 0.5) * 20))));
+  assert.ok(hammingDistance(base, perceptualHash(noisy, SIDE, SIDE).phash) <= 24);
+  const brighter = scene(20, 24, 10).map((v) => Math.min(255, Math.round(v * 1.1)));
+  assert.ok(hammingDistance(base, perceptualHash(brighter, SIDE, SIDE).phash) <= 8);
+  const blurred = boxBlur(scene(20, 24, 10), 1);
+  assert.ok(hammingDistance(base, perceptualHash(blurred, SIDE, SIDE).phash) <= 24);
+  for (const other of [scene(44, 40, 14), natural(2), checkerboard(4)]) {
+    const d = hammingDistance(base, perceptualHash(other, SIDE, SIDE).phash);
+    assert.ok(d > 64, `distance ${d}`);
+  }
+});
+
+test('perceptualHash: a flat image hashes without NaN noise (only the DC bit set)', () => {
+  assert.equal(perceptualHash(image(() => [128, 128, 128]), SIDE, SIDE).phash, '8' + '0'.repeat(63));
+  assert.equal(perceptualHash(image(() => [0, 0, 0]), SIDE, SIDE).phash, '0'.repeat(64));
 });
