@@ -36,7 +36,10 @@ export interface Settings {
   readonly k: number;
   readonly seed: number;
   readonly labelFilter: LabelFilter;
-  /** Cosine similarity at or above which two images are near-duplicates. */
+  /**
+   * Embedding cosine similarity at or above which two neighbours are near-duplicates on their own.
+   * Below it, a near-duplicate also needs a perceptual-hash match (see server/engine/duplicates.ts).
+   */
   readonly nearDuplicateThreshold: number;
   /** Per issue kind: severity, or 'off' to hide. */
   readonly severities: { readonly [K in IssueKind]: Severity };
@@ -61,7 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
   k: 10,
   seed: 42,
   labelFilter: 'prune_by_noise_rate',
-  nearDuplicateThreshold: 0.97,
+  nearDuplicateThreshold: 0.995,
   severities: {
     label: 'warning',
     duplicate: 'information',

@@ -187,7 +187,7 @@ export async function lintEmbeddings(
     // `nearDuplicateThreshold` (default 0.97) is not used: at 0.97 distinct look-alikes pass (see duplicates.ts).
     const phashes = Array.from(analysed, (i) => items[i].quality?.phash ?? null);
     const phashesFlip = Array.from(analysed, (i) => items[i].quality?.phashFlip ?? null);
-    duplicates = findDuplicateGroups({ hashes, graph, labels, splits, paths, classNames: [...classes], phashes, phashesFlip });
+    duplicates = findDuplicateGroups({ hashes, graph, labels, splits, paths, classNames: [...classes], phashes, phashesFlip }, { embeddingThreshold: settings.nearDuplicateThreshold });
     issues.push(...duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])) }));
     const scores = outlierScores(graph, {});
     analysed.forEach((i, r) => (outlier[i] = scores[r]));
