@@ -30,6 +30,23 @@ function freePort() {
   });
 }
 
+/** The sample as a labels-CSV dataset: images flat in images/, labels.csv with CRLF line endings. */
+function makeCsvDataset(dir) {
+  const src = path.join(REPO, 'sample', 'fashion-mnist-mini');
+  fs.mkdirSync(path.join(dir, 'images'), { recursive: true });
+  const rows = ['path,label'];
+  for (const cls of fs.readdirSync(src).sort()) {
+    if (cls.startsWith('.') || !fs.statSync(path.join(src, cls)).isDirectory()) continue;
+    for (const f of fs.readdirSync(path.join(src, cls)).sort()) {
+      if (!f.endsWith('.png')) continue;
+      fs.copyFileSync(path.join(src, cls, f), path.join(dir, 'images', f));
+      rows.push(`images/${f},${cls}`);
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'labels.csv'), rows.join('\r\n') + '\r\n');
+  return dir;
+}
+
 function stageExtension(dir) {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   const extra = JSON.parse(fs.readFileSync(path.join(REPO, 'extension', 'package.contributes.json'), 'utf8'));
@@ -64,8 +81,9 @@ async function main() {
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   const ext = path.join(run, 'ext');
   stageExtension(ext);
-  const dataset = path.join(run, 'fashion-mnist-mini');
-  fs.cpSync(path.join(REPO, 'sample', 'fashion-mnist-mini'), dataset, { recursive: true });
+  const datasets = [path.join(run, 'fashion-mnist-mini'), makeCsvDataset(path.join(run, 'fashion-csv'))];
+  // Without any .labellint/ cache a colleague's run left in the sample: every run starts cold.
+  fs.cpSync(path.join(REPO, 'sample', 'fashion-mnist-mini'), datasets[0], { recursive: true, filter: (p) => !path.basename(p).startsWith('.') });
   const suite = path.join(__dirname, 'suite');
   const port = await freePort();
   const env = {
@@ -102,24 +120,12 @@ async function main() {
       env,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    const page = context.pages()[0] ?? (await context.newPage());
-    let resolveExit;
-    const exited = new Promise((r) => (resolveExit = r));
-    await page.exposeFunction('codeAutomationLog', (type, args) => console.log(`[host ${type}]`, ...(Array.isArray(args) ? args : [args])));
-    await page.exposeFunction('codeAutomationExit', (c) => resolveExit(c));
-    page.on('console', (m) => {
-      if (/labellint|LabelLint|^ok |^not ok/.test(m.text())) console.log(`[page] ${m.text()}`);
-    });
-    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-    const payload = [['extensionDevelopmentPath', remote(ext)], ['extensionTestsPath', remote(suite)], ['skipWelcome', 'true']];
-    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dataset)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    await page.goto(url);
-    const timer = setInterval(() => void page.screenshot({ path: path.join(dirs.artifacts, `t${Date.now()}.png`) }).catch(() => undefined), 15_000);
-    code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), TIMEOUT_MS))]);
-    clearInterval(timer);
-    await page.screenshot({ path: path.join(dirs.artifacts, 'final.png') }).catch(() => undefined);
-    console.log(`extension tests exit code: ${code} (artefacts: ${dirs.artifacts}, log: ${path.join(run, 'code-server.log')})`);
-    if (code === 'timeout') code = 124;
+    for (const dataset of datasets) {
+      code = await runSuite(context, port, ext, suite, dataset, dirs.artifacts);
+      console.log(`${path.basename(dataset)}: extension tests exit code ${code}`);
+      if (code !== 0) break;
+    }
+    console.log(`artefacts: ${dirs.artifacts}, log: ${path.join(run, 'code-server.log')}`);
   } finally {
     await context?.close().catch(() => undefined);
     stop();
@@ -128,6 +134,27 @@ async function main() {
     console.log(code !== 0 ? 'OK: the deliberately failing test turned the run red' : 'BAD: a failing test did not change the exit code');
     process.exitCode = code !== 0 ? 0 : 1;
   } else process.exitCode = typeof code === 'number' ? code : 1;
+}
+
+/** Opens `dataset` in a fresh page with the extension-tests payload; resolves with the tests' exit code (124 on timeout). */
+async function runSuite(context, port, ext, suite, dataset, artifacts) {
+  const page = await context.newPage();
+  let resolveExit;
+  const exited = new Promise((r) => (resolveExit = r));
+  await page.exposeFunction('codeAutomationLog', (type, args) => console.log(`[host ${type}]`, ...(Array.isArray(args) ? args : [args])));
+  await page.exposeFunction('codeAutomationExit', (c) => resolveExit(c));
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = [['extensionDevelopmentPath', remote(ext)], ['extensionTestsPath', remote(suite)], ['skipWelcome', 'true']];
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dataset)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  await page.goto(url);
+  const name = path.basename(dataset);
+  const shot = (tag) => page.screenshot({ path: path.join(artifacts, `${name}-${tag}.png`) }).catch(() => undefined);
+  const timer = setInterval(() => void shot(String(Date.now())), 15_000);
+  let code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), TIMEOUT_MS))]);
+  clearInterval(timer);
+  await shot('final');
+  await page.close().catch(() => undefined);
+  return code === 'timeout' ? 124 : code;
 }
 
 main().catch((err) => {

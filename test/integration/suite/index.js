@@ -50,10 +50,12 @@ test('an analysis of the sample publishes diagnostics on the issues document', a
     new Promise((_, rej) => setTimeout(() => rej(new Error('analysis timed out')), ANALYSIS_TIMEOUT_MS)),
   ]));
   assert.ok(summary, 'a result');
-  log(`analysed ${summary.images} images: ${JSON.stringify(summary.counts)} in ${summary.elapsedMs} ms (${summary.backend})`);
+  log(`analysed ${summary.images} images (${summary.layout}): ${JSON.stringify(summary.counts)} in ${summary.elapsedMs} ms (${summary.backend})`);
   assert.ok(summary.counts.label > 0, 'the sample has wrong labels');
   state.summary = summary;
-  state.uri = vscode.Uri.parse(summary.issuesUri);
+  state.csv = summary.layout === 'csv';
+  // ImageFolder: diagnostics live on the issues document; CSV: on the labels.csv rows.
+  state.uri = state.csv ? vscode.Uri.file(path.join(summary.root, 'labels.csv')) : vscode.Uri.parse(summary.issuesUri);
   const diags = await waitFor('label diagnostics', () => {
     // With a codeDescription, VS Code gives `code` as { value, target }.
     const d = vscode.languages.getDiagnostics(state.uri).filter((x) => x.source === 'labellint' && codeOf(x) === 'label');
@@ -69,12 +71,13 @@ test('an analysis of the sample publishes diagnostics on the issues document', a
   assert.equal(onImages.length, 0);
   for (const d of diags.slice(0, 20)) {
     const line = doc.lineAt(d.range.start.line).text;
-    assert.ok(line.includes(' → '), `diagnostic line ${d.range.start.line} is an issue line: ${line}`);
+    if (state.csv) assert.match(line, /^images\/\d+\.png,/, `diagnostic line ${d.range.start.line} is a CSV row: ${line}`);
+    else assert.ok(line.includes(' → '), `diagnostic line ${d.range.start.line} is an issue line: ${line}`);
   }
   state.labelDiagnostics = diags;
 });
 
-test('the preferred quick fix relabels: the image moves to the suggested class folder', async () => {
+test('the preferred quick fix relabels (ImageFolder: the image moves to the class folder; CSV: the row is edited and saved)', async () => {
   const d = state.labelDiagnostics[0];
   const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', state.uri, d.range);
   const titles = actions.map((a) => a.title);
@@ -87,6 +90,7 @@ test('the preferred quick fix relabels: the image moves to the suggested class f
   const root = state.summary.root;
   const from = path.join(root, ...rel.split('/'));
   assert.ok(fs.existsSync(from));
+  const csvPath = path.join(root, 'labels.csv');
   const before = vscode.languages.getDiagnostics(state.uri).length;
   state.nextRun = new Promise((r) => {
     const sub = state.api.onDidAnalyze((s) => {
@@ -96,6 +100,14 @@ test('the preferred quick fix relabels: the image moves to the suggested class f
   });
   await vscode.commands.executeCommand(relabel.command.command, ...relabel.command.arguments);
   state.relabelled = rel;
+  if (state.csv) {
+    const text = fs.readFileSync(csvPath, 'utf8');
+    assert.ok(text.includes(`\r\n${rel},${newLabel}\r\n`), 'the row now carries the new label (saved to disk)');
+    assert.ok(!/[^\r]\n/.test(text), 'the CSV still uses CRLF everywhere');
+    assert.ok(fs.existsSync(from), 'CSV relabels move nothing');
+    await waitFor('one diagnostic fewer', () => vscode.languages.getDiagnostics(state.uri).length < before, 10_000);
+    return;
+  }
   assert.ok(!fs.existsSync(from), 'the file left its old class folder');
   const target = path.join(root, newLabel, path.basename(from));
   assert.ok(fs.existsSync(target) || fs.readdirSync(path.join(root, newLabel)).some((n) => n.startsWith(path.parse(from).name)), 'the file is in the new class folder');
