@@ -9,11 +9,16 @@ import type { ConfigurationPayload } from '../protocol/lsp';
 
 export const SECTION = 'labelLint';
 
-/** Keys of `Settings`, read one by one so unknown keys never reach the server. */
-const SETTING_KEYS = [
-  'model', 'modelPath', 'modelLayers', 'backend', 'workers', 'batchSize', 'folds', 'k', 'seed', 'labelFilter',
-  'nearDuplicateThreshold', 'severities', 'exclude', 'maxImages', 'labelsCsv',
-] as const satisfies readonly (keyof Settings)[];
+/**
+ * Every key of `Settings`, read one by one so unknown keys never reach the server. A record, so a new
+ * Settings field fails to compile here until it is added (and to package.contributes.json).
+ */
+const SETTING_KEY_SET: Record<keyof Settings, true> = {
+  model: true, modelPath: true, modelLayers: true, backend: true, workers: true, batchSize: true, folds: true, k: true,
+  seed: true, labelFilter: true, nearDuplicateThreshold: true, severities: true, exclude: true, maxImages: true,
+  labelsCsv: true, predProbsCsv: true,
+};
+const SETTING_KEYS = Object.keys(SETTING_KEY_SET) as (keyof Settings)[];
 
 export class Config {
   constructor(private readonly scope?: vscode.ConfigurationScope) {}

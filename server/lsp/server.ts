@@ -148,6 +148,7 @@ export class LabelLintServer {
       ...s,
       modelPath: this.trusted ? s.modelPath : null,
       modelLayers: this.trusted ? s.modelLayers : [],
+      predProbsCsv: this.trusted ? s.predProbsCsv : null,
       exclude: s.exclude.includes(QUARANTINE_DIR) ? s.exclude : [...s.exclude, QUARANTINE_DIR],
     };
   }

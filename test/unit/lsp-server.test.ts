@@ -180,8 +180,9 @@ test('untrusted: nothing is analysed (the engine writes its cache), no plans; tr
 
 test('the settings the engine gets drop the user model while untrusted', () => {
   const server = new LabelLintServer({} as never, {} as never);
-  (server as unknown as { rawSettings: unknown }).rawSettings = { modelPath: '/x/model.json', modelLayers: ['a'] };
+  (server as unknown as { rawSettings: unknown }).rawSettings = { modelPath: '/x/model.json', modelLayers: ['a'], predProbsCsv: 'p.csv' };
   assert.equal(server.settings.modelPath, null);
+  assert.equal(server.settings.predProbsCsv, null);
   assert.deepEqual(server.settings.modelLayers, []);
   assert.ok(server.settings.exclude.includes('_quarantine'));
 });
