@@ -10,7 +10,8 @@ import type * as tfc from '@tensorflow/tfjs-core';
 
 type Tf = typeof tfc;
 
-export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
+/** 'onnx' is ONNX Runtime (`./onnxRunner.ts`), not a tfjs backend; the rest are set up here. */
+export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu', 'onnx'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** Backends that run inside a pool of worker threads (single-threaded in Node, so one per core). */
 export type PooledBackend = 'wasm' | 'cpu';
