@@ -3,6 +3,7 @@
  * variant and may have a disabled one; while the server is not running the disabled variant explains why
  * nothing happens (the default one says to restart the server).
  */
+import { ReportPanel } from './panel';
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as lsp from '../protocol/lsp';
@@ -178,8 +179,8 @@ export const COMMANDS: Record<string, CommandFactory> = {
     enabled: (ctx) => () => void ctx.requireClient().sendNotification(lsp.cancel, {}),
     disabled: () => () => undefined,
   },
-  // Placeholder until the report webview lands: the issues document is the report for now.
-  'labelLint.showReport': { enabled: (ctx) => () => openIssues(ctx) },
+  // The panel shows its own "server not running" state, so it serves the disabled variant too.
+  'labelLint.showReport': { enabled: (ctx) => () => ReportPanel.createOrShow(ctx), disabled: (ctx) => () => ReportPanel.createOrShow(ctx) },
   'labelLint.showIssues': { enabled: (ctx) => () => openIssues(ctx) },
   'labelLint.fixNextIssue': { enabled: fixNextIssue },
   'labelLint.exportCleanedLabels': { enabled: exportCleanedLabels },

@@ -11,7 +11,7 @@ export const SECTION = 'labelLint';
 
 /**
  * Every key of `Settings`, read one by one so unknown keys never reach the server. A record, so a new
- * Settings field fails to compile here until it is added (and to package.contributes.json).
+ * Settings field fails to compile here until it is added (and to contributes.configuration in package.json).
  */
 const SETTING_KEY_SET: Record<keyof Settings, true> = {
   model: true, modelPath: true, modelLayers: true, backend: true, workers: true, batchSize: true, folds: true, k: true,

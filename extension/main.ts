@@ -3,6 +3,7 @@
  * surface start-up errors (VS Code would swallow them), return a typed API.
  * Loads no TensorFlow and no engine: the analysis runs in the server process.
  */
+import { ReportPanel } from './panel';
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../protocol/results';
 import type { ResultSummary } from '../protocol/lsp';
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): LabelLintApi {
   const c = new Ctx(context);
   ctx = c;
   registerCommands(c);
+  c.extDisposables.push(ReportPanel.registerSerializer(c));
   // Not awaited: activation stays fast (< 200 ms); the server's own start is reported when it fails.
   c.start().catch((err: unknown) => {
     const message = `LabelLint failed to start its server: ${err instanceof Error ? err.message : String(err)}`;

@@ -4,7 +4,7 @@
 //   npx tsc -p . && node test/integration/run.js [--expect-failure]
 //
 // Installs code-server + playwright-core into a cache dir outside the repo (install.js), stages the extension
-// (package.json merged with extension/package.contributes.json, out/ and node_modules symlinked), copies
+// (package.json, out/ and node_modules symlinked), copies
 // sample/fashion-mnist-mini to a scratch folder (the tests move files), starts code-server, opens the folder
 // in headless Chromium with the extension-tests payload, and exits with the tests' exit code.
 // `--expect-failure` sets LABELLINT_IT_FAIL=1 (the suite adds a failing test) and inverts the exit code,
@@ -49,9 +49,6 @@ function makeCsvDataset(dir) {
 
 function stageExtension(dir) {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-  const extra = JSON.parse(fs.readFileSync(path.join(REPO, 'extension', 'package.contributes.json'), 'utf8'));
-  delete extra._comment;
-  Object.assign(pkg, extra);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   fs.symlinkSync(path.join(REPO, 'out'), path.join(dir, 'out'));
