@@ -116,12 +116,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${require('../../package.json').version}\n`);
       return EXIT_OK;
     case 'models': {
-      const { MODELS, DEFAULT_MODEL_ID } = await import('./engine/models/registry');
-      for (const m of MODELS) {
-        process.stdout.write(`${m.id === DEFAULT_MODEL_ID ? '*' : ' '} ${m.id.padEnd(20)} ${String(m.dim).padStart(5)}-d  ${m.name} (${m.licence})\n`);
+      const { listModels, loadModelRegistry, DEFAULT_MODEL_ID } = await import('./engine/models/registry');
+      const extra = cmd.registry ? loadModelRegistry(cmd.registry) : [];
+      for (const m of listModels(extra)) {
+        const where = m.source.kind === 'url' ? ' [download]' : '';
+        process.stdout.write(`${m.id === DEFAULT_MODEL_ID ? '*' : ' '} ${m.id.padEnd(20)} ${String(m.dim).padStart(5)}-d  ${m.name}${where} (${m.licence})\n`);
       }
       return EXIT_OK;
     }
+    case 'models-download':
+      return (await import('./cli/models-download')).modelsDownload(cmd);
     case 'analyze':
       return analyze(cmd);
   }

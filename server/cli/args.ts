@@ -23,10 +23,26 @@ export interface AnalyzeCommand {
 }
 
 export interface SimpleCommand {
-  readonly command: 'help' | 'version' | 'models';
+  readonly command: 'help' | 'version';
 }
 
-export type Command = AnalyzeCommand | SimpleCommand;
+/** `models [--registry f]`: list the registered backbones. */
+export interface ModelsCommand {
+  readonly command: 'models';
+  /** User registry file (absolute), or null. */
+  readonly registry: string | null;
+}
+
+/** `models download <id> [--dir D] [--registry f]`: fetch and verify a downloadable backbone. */
+export interface ModelsDownloadCommand {
+  readonly command: 'models-download';
+  readonly id: string;
+  /** Absolute model directory, or null = $LABELLINT_MODEL_DIR or ~/.cache/labellint/models. */
+  readonly dir: string | null;
+  readonly registry: string | null;
+}
+
+export type Command = AnalyzeCommand | SimpleCommand | ModelsCommand | ModelsDownloadCommand;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -39,7 +55,10 @@ export const USAGE = `Usage: labellint <command> [options]
 
 Commands:
   analyze <folder>          Scan, embed and lint an image dataset
-  models                    List the bundled backbones
+  models [--registry f]     List the registered backbones (built-ins and those in a registry file)
+  models download <id> [--dir D] [--registry f]
+                            Download a backbone listed with URLs and sha256 hashes, verify every file and
+                            cache it in D (default $LABELLINT_MODEL_DIR or ~/.cache/labellint/models)
   help, version
 
 Options for analyze:
@@ -79,7 +98,7 @@ export function parseArgs(argv: readonly string[]): Command {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') return { command: 'help' };
   if (cmd === 'version' || cmd === '--version' || cmd === '-v') return { command: 'version' };
-  if (cmd === 'models') return { command: 'models' };
+  if (cmd === 'models') return parseModels(rest);
   if (cmd !== 'analyze') throw new UsageError(`unknown command '${cmd}'`);
 
   const positional: string[] = [];
@@ -159,4 +178,37 @@ export function parseArgs(argv: readonly string[]): Command {
     quiet: flags.has('quiet'),
     embedOnly: flags.has('embed-only'),
   };
+}
+
+/** `models [--registry f]` and `models download <id> [--dir D] [--registry f]`. */
+function parseModels(rest: readonly string[]): ModelsCommand | ModelsDownloadCommand {
+  const positional: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    let name = a.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (name !== 'registry' && name !== 'dir') throw new UsageError(`unknown option --${name} for models`);
+    value ??= rest[++i];
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    values.set(name, value);
+  }
+  const registry = values.has('registry') ? resolve(values.get('registry')!) : null;
+  if (positional.length === 0) {
+    if (values.has('dir')) throw new UsageError('--dir goes with models download');
+    return { command: 'models', registry };
+  }
+  if (positional[0] !== 'download') throw new UsageError(`unknown models subcommand '${positional[0]}' (valid: download)`);
+  if (positional.length !== 2) throw new UsageError('models download needs exactly one model id');
+  const dir = values.has('dir') ? resolve(values.get('dir')!) : null;
+  return { command: 'models-download', id: positional[1], dir, registry };
 }

