@@ -16,7 +16,7 @@ import { decodeImage, DecodeError } from './decode';
 import type { QualityStats } from './quality';
 import { createEmbedder, type Embedder } from './embed';
 import { CancelledError } from './types';
-import { lintEmbeddings } from './lint';
+import { lintEmbeddings, LintMemo } from './lint';
 import { buildResult } from './result';
 
 export interface AnalyzeHooks {
@@ -26,6 +26,8 @@ export interface AnalyzeHooks {
   log?: (message: string) => void;
   /** Reuse an embedder across runs (the language server keeps one warm). */
   embedder?: Embedder;
+  /** Label-independent results kept between runs (the language server keeps one per dataset). */
+  memo?: LintMemo;
 }
 
 /** Files hashed concurrently: enough to hide file-system latency, few enough to keep memory flat. */
@@ -117,6 +119,10 @@ async function hashItems(
 /**
  * Decode and embed the images whose embeddings are not cached, writing each batch to the cache
  * as soon as it is done (so an interrupted run keeps its work). Decode overlaps inference.
+ *
+ * Only a `DecodeError` (a fact about the bytes) is cached as the hash's decode error. A file that cannot be read
+ * (deleted or locked mid-run) or an unexpected failure is returned in the map instead, hash → message, and tried
+ * again next run: caching it would keep the restored image 'broken' until its content changed.
  */
 async function embedMissing(
   todo: { absPath: string; path: string; hash: string }[],
@@ -125,9 +131,10 @@ async function embedMissing(
   settings: Settings,
   workers: number,
   hooks: AnalyzeHooks,
-): Promise<void> {
+): Promise<Map<string, string>> {
+  const transient = new Map<string, string>();
   const total = todo.length;
-  if (total === 0) return;
+  if (total === 0) return transient;
   const size = embedder.model.inputSize;
   const batchSize = settings.batchSize;
   const batches: (typeof todo)[] = [];
@@ -147,12 +154,18 @@ async function embedMissing(
   const runBatch = async (batch: typeof todo): Promise<void> => {
     const decoded = await Promise.all(
       batch.map(async (t) => {
+        let bytes: Buffer;
         try {
-          const img = await decodeImage(await readFile(t.absPath), size);
-          return { t, img, error: null as string | null };
+          bytes = await readFile(t.absPath);
         } catch (e) {
-          const msg = e instanceof DecodeError ? e.message : `cannot decode (${(e as Error).message})`;
-          return { t, img: null, error: `${t.path}: ${msg}` };
+          return { t, img: null, error: `${t.path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, cacheable: false };
+        }
+        try {
+          const img = await decodeImage(bytes, size);
+          return { t, img, error: null as string | null, cacheable: true };
+        } catch (e) {
+          if (e instanceof DecodeError) return { t, img: null, error: `${t.path}: ${e.message}`, cacheable: true };
+          return { t, img: null, error: `${t.path}: cannot decode (${(e as Error).message})`, cacheable: false };
         }
       }),
     );
@@ -162,7 +175,8 @@ async function embedMissing(
       ok.map((d, i) => ({ hash: d.t.hash, vector: vectors[i] })),
       embedder.model.key,
     );
-    cache.putDecodeInfo(decoded.map((d) => ({ hash: d.t.hash, quality: d.img ? d.img.quality : null, error: d.error })));
+    for (const d of decoded) if (!d.cacheable && d.error !== null) transient.set(d.t.hash, d.error);
+    cache.putDecodeInfo(decoded.filter((d) => d.cacheable).map((d) => ({ hash: d.t.hash, quality: d.img ? d.img.quality : null, error: d.error })));
     done += batch.length;
     report();
   };
@@ -178,6 +192,7 @@ async function embedMissing(
       }
     }),
   );
+  return transient;
 }
 
 /** Scan, hash and embed: everything up to the per-image vectors, using and filling the cache. */
@@ -236,8 +251,9 @@ export async function collectEmbeddings(
     });
     hooks.log?.(`${inv.items.length - todo.length} of ${inv.items.length} images cached, ${todo.length} to embed`);
     const workers = settings.workers > 0 ? settings.workers : Math.max(1, require('node:os').availableParallelism());
+    let transient: Map<string, string>;
     try {
-      await embedMissing(todo, embedder, cache, settings, workers, hooks);
+      transient = await embedMissing(todo, embedder, cache, settings, workers, hooks);
     } catch (e) {
       if (ownEmbedder) await embedder.dispose();
       throw e;
@@ -252,7 +268,10 @@ export async function collectEmbeddings(
       if (h === null) return { item, hash: '', vector: null, quality: null, error: errors.get(i) ?? `${item.path}: unreadable` };
       const info = infos.get(h);
       const vector = vecs.get(h) ?? null;
-      const error = vector ? null : info?.error?.replace(/^[^:]*: /, `${item.path}: `) ?? `${item.path}: not embedded`;
+      // A cached error names the path the content had when it failed; show this item's path (a name may hold ': ').
+      const cause = transient.get(h) ?? info?.error;
+      const named = cause?.startsWith(`${item.path}: `) ? cause : cause?.replace(/^[^:]*: /, `${item.path}: `);
+      const error = vector ? null : named ?? `${item.path}: not embedded`;
       return { item, hash: h, vector, quality: (info?.quality as QualityStats | null) ?? null, error };
     });
     return { inv, cache, embedder, ownEmbedder, items };
@@ -279,7 +298,12 @@ export async function runAnalysis(root: string, settings: Settings, hooks: Analy
       const covered = userProbs.filter((p) => p !== null).length;
       hooks.log?.(`${csvPath}: your model's probabilities cover ${covered} of ${items.length} images; LabelLint's classifier scores the rest`);
     }
-    const lint = await lintEmbeddings({ classes: inv.classes, items, trusted, userProbs }, settings, hooks, timings);
+    const lint = await lintEmbeddings(
+      { classes: inv.classes, items, trusted, userProbs, memo: hooks.memo, modelKey: embedder.model.key },
+      settings,
+      hooks,
+      timings,
+    );
     // Files the scanner had to skip for their content are broken files too: show them with the rest.
     for (const p of inv.problems) {
       if (BROKEN_SCAN_PROBLEMS.has(p.kind)) lint.issues.push({ kind: 'broken', path: p.path, score: 1, message: p.message });

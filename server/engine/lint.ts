@@ -28,6 +28,63 @@ export interface LintInput {
   readonly trusted: readonly boolean[];
   /** Per item: probabilities from the user's own model (K, in `classes` order), or null. */
   readonly userProbs?: readonly (Float32Array | null)[];
+  /** Label-independent results of the previous run in a long-lived process, reused when the images are the same. */
+  readonly memo?: LintMemo;
+  /** Identifies the embedding model; a memo made with another model is not reused. */
+  readonly modelKey?: string;
+}
+
+/**
+ * What a relabel leaves unchanged: the kNN graph and the 2-D map depend only on the embeddings, so a
+ * long-lived process (the language server) keeps them between runs and reuses them when the set of
+ * image contents is the same — a relabel or a move then skips the two slowest phases.
+ */
+export class LintMemo {
+  key = '';
+  /** Content hash per row of the remembered graph/map. */
+  hashes: string[] = [];
+  graph: KnnGraph | null = null;
+  mapX: Float32Array | null = null;
+  mapY: Float32Array | null = null;
+  mapMethod = '';
+
+  /**
+   * For each new row, the old row with the same content (exact duplicates pair up in order), or null
+   * when the contents differ from the remembered run.
+   */
+  match(key: string, hashes: readonly string[]): Int32Array | null {
+    if (key !== this.key || hashes.length !== this.hashes.length || !this.graph) return null;
+    const old = new Map<string, number[]>();
+    this.hashes.forEach((h, r) => {
+      const l = old.get(h);
+      if (l) l.push(r);
+      else old.set(h, [r]);
+    });
+    const toOld = new Int32Array(hashes.length);
+    for (let r = 0; r < hashes.length; r++) {
+      const l = old.get(hashes[r]);
+      if (!l || l.length === 0) return null;
+      toOld[r] = l.shift()!;
+    }
+    return toOld;
+  }
+}
+
+/** The remembered graph with rows renumbered: `toOld[newRow] = oldRow`. */
+export function permuteGraph(g: KnnGraph, toOld: Int32Array): KnnGraph {
+  const toNew = new Int32Array(toOld.length);
+  toOld.forEach((o, r) => (toNew[o] = r));
+  const indices = new Int32Array(g.indices.length);
+  const similarities = new Float32Array(g.similarities.length);
+  for (let r = 0; r < toOld.length; r++) {
+    const o = toOld[r];
+    for (let j = 0; j < g.k; j++) {
+      const nb = g.indices[o * g.k + j];
+      indices[r * g.k + j] = nb < 0 ? -1 : toNew[nb];
+      similarities[r * g.k + j] = g.similarities[o * g.k + j];
+    }
+  }
+  return { n: g.n, k: g.k, indices, similarities };
 }
 
 export interface LintOutput {
@@ -96,6 +153,11 @@ export async function lintEmbeddings(
     labels[r] = classIndex.get(e.item.label) ?? 0;
   }
 
+  const rowHashes = Array.from(analysed, (i) => items[i].hash);
+  const memoKey = `${input.modelKey ?? ''}|k=${settings.k}|seed=${settings.seed}|dim=${dim}`;
+  const toOld = input.memo?.match(memoKey, rowHashes) ?? null;
+  const memoGraph = toOld && input.memo!.graph ? permuteGraph(input.memo!.graph, toOld) : undefined;
+
   const predicted = new Int32Array(n).fill(-1);
   const predictedProb = new Float32Array(n);
   const labelQuality = new Float32Array(n).fill(1);
@@ -115,7 +177,7 @@ export async function lintEmbeddings(
 
   if (m >= 2 && K >= 2) {
     const userProbs = input.userProbs ? Array.from(analysed, (i) => input.userProbs![i]) : undefined;
-    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, userProbs, onProgress, isCancelled });
+    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: memoGraph, userProbs, onProgress, isCancelled });
     timings.classify = est.timings.classify;
     timings.knn = est.timings.knn;
     cvAccuracy = est.cvAccuracy;
@@ -175,7 +237,7 @@ export async function lintEmbeddings(
   }
 
   // Duplicates and outliers need the neighbour graph; for a single class build it now.
-  if (!graph && m >= 2) graph = await buildKnnGraph(X, Math.min(settings.k, m - 1), { isCancelled });
+  if (!graph && m >= 2) graph = memoGraph ?? (await buildKnnGraph(X, Math.min(settings.k, m - 1), { isCancelled }));
   let duplicates: DuplicateGroup[] = [];
   if (graph) {
     let t = Date.now();
@@ -196,8 +258,22 @@ export async function lintEmbeddings(
 
     t = Date.now();
     hooks.onProgress?.({ phase: 'map', done: 0, total: 1 });
-    const reduced = dim > MAP_PCA_DIMS && m > MAP_PCA_DIMS ? pca(X, MAP_PCA_DIMS, { seed: settings.seed }).projected : X;
-    const map = await computeMap2d(reduced, { seed: settings.seed, knn: graph, onProgress, isCancelled });
+    const memo = input.memo;
+    let map: { x: Float32Array; y: Float32Array; method: string };
+    if (toOld && memo?.mapX && memo.mapY) {
+      map = { x: Float32Array.from(toOld, (o) => memo.mapX![o]), y: Float32Array.from(toOld, (o) => memo.mapY![o]), method: memo.mapMethod };
+    } else {
+      const reduced = dim > MAP_PCA_DIMS && m > MAP_PCA_DIMS ? pca(X, MAP_PCA_DIMS, { seed: settings.seed }).projected : X;
+      map = await computeMap2d(reduced, { seed: settings.seed, knn: graph, onProgress, isCancelled });
+    }
+    if (memo) {
+      memo.key = memoKey;
+      memo.hashes = rowHashes;
+      memo.graph = graph;
+      memo.mapX = map.x;
+      memo.mapY = map.y;
+      memo.mapMethod = map.method;
+    }
     analysed.forEach((i, r) => {
       xs[i] = map.x[r];
       ys[i] = map.y[r];

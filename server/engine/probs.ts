@@ -41,6 +41,8 @@ export async function estimateProbs(
     seed: number;
     k: number;
     classifierWeight?: number;
+    /** A kNN graph over the same rows of X, computed earlier (its k is used as is). */
+    graph?: KnnGraph;
     /** Per row of X: the user's own model's probabilities (K), or null. Rows given here replace the classifier's. */
     userProbs?: readonly (Float32Array | null)[];
     onProgress?: ProgressFn;
@@ -68,7 +70,7 @@ export async function estimateProbs(
   const classify = Date.now() - t;
   if (isCancelled()) throw new CancelledError();
   t = Date.now();
-  const graph = await buildKnnGraph(X, Math.min(opts.k, X.rows - 1), { onProgress: opts.onProgress, isCancelled });
+  const graph = opts.graph ?? (await buildKnnGraph(X, Math.min(opts.k, X.rows - 1), { onProgress: opts.onProgress, isCancelled }));
   const knn = Date.now() - t;
   const knnProbs = knnPredictProbs(graph, labels, K, {});
   const probs = mixProbs(clf.predProbs, knnProbs, opts.classifierWeight ?? CLASSIFIER_WEIGHT);

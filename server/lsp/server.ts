@@ -65,11 +65,17 @@ export interface ServerDeps {
 }
 
 const warm = new WarmEmbedder();
+/** Per dataset root: the kNN graph and map of the last run, reused when a relabel leaves the images the same. */
+const memos = new Map<string, import('../engine/lint').LintMemo>();
 
 /** The real engine, loaded on first use so the server answers `initialize` before TensorFlow loads. */
 export const engineDeps: ServerDeps = {
-  runAnalysis: async (root, settings, hooks) =>
-    (await import('../engine/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings) }),
+  runAnalysis: async (root, settings, hooks) => {
+    const { LintMemo } = await import('../engine/lint');
+    let memo = memos.get(root);
+    if (!memo) memos.set(root, (memo = new LintMemo()));
+    return (await import('../engine/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings), memo });
+  },
   findCsv: async (root, settings) => {
     const { detectLayout } = await import('../engine/scan');
     const info = await detectLayout(root, { csv: settings.labelsCsv ?? undefined, exclude: settings.exclude });
@@ -80,7 +86,10 @@ export const engineDeps: ServerDeps = {
     (require('./reviews') as typeof import('./reviews')).storeCorrectReviews(root, entries, log);
   },
   exists: (abs) => fs.existsSync(abs),
-  reset: () => warm.dispose(),
+  reset: () => {
+    memos.clear();
+    return warm.dispose();
+  },
 };
 
 interface Run {
