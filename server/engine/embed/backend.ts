@@ -85,7 +85,11 @@ export async function setupNative(tf: Tf, gpu: boolean): Promise<BackendResult> 
 export async function setupWebgpu(tf: Tf): Promise<BackendResult> {
   let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
   try {
-    dawn = require('webgpu') as typeof dawn;
+    // The `webgpu` package is an ES module (require() of it fails on Node 20); its Dawn addon is a plain
+    // native module that CommonJS can load directly.
+    const dir = path.dirname(require.resolve('webgpu/package.json'));
+    const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+    dawn = require(path.join(dir, 'dist', `${process.platform}-${arch}.dawn.node`)) as typeof dawn;
   } catch (e) {
     throw new BackendError(`webgpu: ${shortReason(e)}`);
   }
