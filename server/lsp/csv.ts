@@ -127,7 +127,11 @@ export interface CsvTable {
  * Indexes a labels CSV by image path, with the same columns, header rule and path resolution as the
  * engine's scanner (`parseLabelsCsv`), plus the offsets an in-place edit needs. Null when no row is usable.
  */
-export function readCsvTable(root: string, csvPath: string, text: string): CsvTable | null {
+export function readCsvTable(root: string, csvPath: string, rawText: string): CsvTable | null {
+  // Positions must match the editor's document, and VS Code documents never contain the BOM (it is kept
+  // aside and written back on save): a file read from disk drops it here, or every edit on line 1 lands
+  // one character off.
+  const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
   const labels = parseLabelsCsv(text, csvPath, root);
   if (labels.rows.length === 0) return null;
   const delimiter = engineDetectDelimiter(text);
