@@ -20,6 +20,29 @@ function untrustedRefusal(): void {
   void vscode.window.showWarningMessage('LabelLint changes nothing in an untrusted workspace. Trust the folder to relabel or move files.');
 }
 
+/**
+ * The paths whose edits landed: every move's source is gone. Text edits count as landed only when the
+ * whole WorkspaceEdit was applied (VS Code applies text edits of one edit together).
+ */
+async function landedPaths(plan: EditPlan, paths: readonly string[], editApplied: boolean): Promise<string[]> {
+  const applied: string[] = [];
+  for (const p of paths) {
+    const edits = plan.edits.filter((e) => e.path === p);
+    let landed = edits.every((e) => e.kind === 'move') || editApplied;
+    for (const m of edits) {
+      if (m.kind !== 'move' || !landed) continue;
+      try {
+        await vscode.workspace.fs.stat(vscode.Uri.parse(m.fromUri));
+        landed = false; // still there
+      } catch {
+        // gone: moved
+      }
+    }
+    if (landed) applied.push(p);
+  }
+  return applied;
+}
+
 export async function applyPlan(ctx: Ctx, plan: EditPlan, verb: string): Promise<ApplyOutcome | undefined> {
   if (!vscode.workspace.isTrusted) {
     untrustedRefusal();
@@ -47,30 +70,24 @@ export async function applyPlan(ctx: Ctx, plan: EditPlan, verb: string): Promise
     }
   }
   const ok = await vscode.workspace.applyEdit(edit);
-  if (!ok) {
-    void vscode.window.showErrorMessage(`LabelLint: the edit could not be applied (${verb.toLowerCase()}).`);
-    return undefined;
+  if (ok) {
+    // Save CSVs that had no unsaved changes before, so the next analysis reads the new labels.
+    for (const d of vscode.workspace.textDocuments) if (cleanCsv.has(d.uri.toString())) await d.save();
   }
-  // Save CSVs that had no unsaved changes before, so the next analysis reads the new labels.
-  for (const d of vscode.workspace.textDocuments) if (cleanCsv.has(d.uri.toString())) await d.save();
-  // A move skipped by ignoreIfExists leaves the source in place: only report what moved.
-  const applied: string[] = [];
-  for (const p of paths) {
-    const moves = plan.edits.filter((e) => e.path === p && e.kind === 'move');
-    let moved = true;
-    for (const m of moves) {
-      if (m.kind !== 'move') continue;
-      try {
-        await vscode.workspace.fs.stat(vscode.Uri.parse(m.fromUri));
-        moved = false; // still there
-      } catch {
-        // gone: moved
-      }
-    }
-    if (moved) applied.push(p);
-  }
+  // A move skipped by ignoreIfExists, or a failed edit part-way through a batch, leaves sources in
+  // place: report exactly what moved, whether or not the edit as a whole succeeded.
+  const applied = await landedPaths(plan, paths, ok);
   if (applied.length > 0) {
     void ctx.requireClient().sendNotification(lsp.didApplyEdits, { root: plan.root, paths: applied });
+  }
+  if (!ok) {
+    const notMoved = paths.filter((p) => !applied.includes(p));
+    ctx.log(`${verb} failed part-way: ${applied.length} changed (${applied.join(', ') || 'none'}); not changed: ${notMoved.join(', ')}`);
+    void vscode.window.showErrorMessage(
+      `LabelLint: the edit could not be completed (${verb.toLowerCase()}): ${applied.length} of ${paths.length} file(s) changed, ` +
+        `${notMoved.length} left where they were. Nothing was overwritten; see the LabelLint output for the list.`,
+    );
+    return { applied, planned: plan };
   }
   if (applied.length < paths.length) {
     void vscode.window.showWarningMessage(`LabelLint: ${paths.length - applied.length} file(s) were not moved because the target appeared meanwhile. Nothing was overwritten.`);
