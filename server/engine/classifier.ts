@@ -24,8 +24,12 @@ export const GRADIENT_TOLERANCE = 1e-5;
 /** Columns with standard deviation below this are left centred but unscaled (constant columns). */
 const STD_EPSILON = 1e-8;
 const LBFGS_MEMORY = 10;
-/** Iterations for warm-started re-fits after a relabel; the optimum moves very little. */
-export const RESCORE_MAX_ITER = 5;
+/**
+ * Iterations for warm-started re-fits after a relabel; the optimum moves very little. Measured on 35k×64, 7 classes
+ * (max |Δ predProbs| vs a 300-iteration refit; stale = not refitting at all: 4.6e-3): 1 → 4.1e-3, 3 → 2.8e-3,
+ * 5 → 2.7e-3, 10 → 1.6e-3, at 0.41 / 0.58 / 0.83 / 1.49 CPU-s. The remaining gap is the base fit's own tolerance.
+ */
+export const RESCORE_MAX_ITER = 3;
 
 export interface ClassifierOptions {
   folds?: number;
@@ -58,6 +62,8 @@ export interface CrossValState {
   readonly foldOf: Int32Array;
   /** Per fold: K×(d+1) weights (bias last), or null where the fold fell back to the class prior. */
   readonly weights: (Float64Array | null)[];
+  /** Per fold: the L-BFGS curvature pairs at the end of its fit, so a warm re-fit starts with a quasi-Newton step. */
+  readonly memory?: (LbfgsMemory | null)[];
   readonly l2: number;
   readonly result: CrossValResult;
 }
@@ -81,15 +87,18 @@ export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: Clas
   for (let i = 0; i < N; i++) if (!(foldOf[i] >= 0 && foldOf[i] < folds)) throw new Error(`foldOf[${i}] = ${foldOf[i]} out of range 0..${folds - 1}`);
   const predProbs = new Float32Array(N * K);
   const weights: (Float64Array | null)[] = [];
+  const memory: (LbfgsMemory | null)[] = [];
   for (let f = 0; f < folds; f++) {
     if (opts.isCancelled?.()) throw new CancelledError();
     opts.onProgress?.('classifier folds', f, folds);
-    weights.push(trainFold(features, labels, K, foldOf, f, l2, maxIter, null, opts.isCancelled));
+    const fit = trainFold(features, labels, K, foldOf, f, l2, maxIter, null, null, opts.isCancelled);
+    weights.push(fit?.w ?? null);
+    memory.push(fit?.memory ?? null);
     predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
   }
   opts.onProgress?.('classifier folds', folds, folds);
   const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
-  return { features, labels: Int32Array.from(labels), K, folds, foldOf, weights, l2, result };
+  return { features, labels: Int32Array.from(labels), K, folds, foldOf, weights, memory, l2, result };
 }
 
 /**
@@ -115,12 +124,15 @@ export function rescoreAfterRelabel(
   }
   const predProbs = new Float32Array(state.result.predProbs);
   const weights = state.weights.slice();
+  const memory = state.memory?.slice() ?? state.weights.map(() => null);
   for (const f of [...touchedFolds].sort((a, b) => a - b)) {
-    weights[f] = trainFold(features, labels, K, foldOf, f, state.l2, maxIter, state.weights[f], undefined);
+    const fit = trainFold(features, labels, K, foldOf, f, state.l2, maxIter, state.weights[f], memory[f], undefined);
+    weights[f] = fit?.w ?? null;
+    memory[f] = fit?.memory ?? null;
     predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
   }
   const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
-  return { ...state, labels, weights, result };
+  return { ...state, labels, weights, memory, result };
 }
 
 /** Fits on (Xtrain, ytrain) and returns Xtest's probabilities (rows×K). Same preprocessing as cross-validation. */
@@ -139,9 +151,9 @@ export function fitPredict(
   labels.set(ytrain);
   const foldOf = new Int32Array(both.rows);
   foldOf.fill(1, Xtrain.rows); // fold 1 = test rows
-  const w = trainFold(feats, labels, K, foldOf, 1, opts.l2 ?? DEFAULT_L2, opts.maxIter ?? DEFAULT_MAX_ITER, null, undefined);
+  const fit = trainFold(feats, labels, K, foldOf, 1, opts.l2 ?? DEFAULT_L2, opts.maxIter ?? DEFAULT_MAX_ITER, null, null, undefined);
   const probs = new Float32Array(both.rows * K);
-  predictFold(feats, labels, K, foldOf, 1, w, probs);
+  predictFold(feats, labels, K, foldOf, 1, fit?.w ?? null, probs);
   return probs.slice(Xtrain.rows * K);
 }
 
@@ -204,8 +216,8 @@ export function stratifiedFolds(labels: Int32Array, K: number, folds: number, se
  * fold predicts the class prior of its training labels, uniform if it has none). */
 function trainFold(
   features: Matrix, labels: Int32Array, K: number, foldOf: Int32Array, f: number, l2: number, maxIter: number,
-  warm: Float64Array | null, isCancelled: IsCancelled | undefined,
-): Float64Array | null {
+  warm: Float64Array | null, warmMemory: LbfgsMemory | null, isCancelled: IsCancelled | undefined,
+): { w: Float64Array; memory: LbfgsMemory } | null {
   const { rows: N, cols: d } = features;
   const seen = new Set<number>();
   let n = 0;
@@ -218,38 +230,71 @@ function trainFold(
     Xt.set(features.data.subarray(i * d, (i + 1) * d), r * d); y[r++] = labels[i];
   }
   const dim = K * (d + 1);
-  const w0 = warm ? Float64Array.from(warm) : new Float64Array(dim);
-  return lbfgs((w, g) => softmaxLossGrad(Xt, y, n, d, K, l2, w, g), w0, maxIter, isCancelled);
+  const w0 = warm && warm.length === dim ? Float64Array.from(warm) : new Float64Array(dim);
+  const mem = warm && warmMemory && warmMemory.S.every((v) => v.length === dim) ? warmMemory : null;
+  return lbfgs((w, g) => softmaxLossGrad(Xt, y, n, d, K, l2, w, g), w0, maxIter, mem, isCancelled);
 }
 
-/** Mean cross-entropy + (l2/2)‖W‖² and its gradient into g. w is K×(d+1), bias last in each row. */
+/**
+ * Mean cross-entropy + (l2/2)‖W‖² and its gradient into g. w is K×(d+1), bias last in each row.
+ * Rows are processed four at a time: each weight load serves four logits, and each gradient entry is updated once
+ * per four rows (≈2.5× fewer memory operations per multiply-add than row by row).
+ */
 function softmaxLossGrad(
   X: Float64Array, y: Int32Array, n: number, d: number, K: number, l2: number, w: Float64Array, g: Float64Array,
 ): number {
   const stride = d + 1;
   g.fill(0);
-  const z = new Float64Array(K);
+  const z = new Float64Array(4 * K);
   let loss = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    let mx = -Infinity;
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const nb = Math.min(4, n - i0);
+    const o0 = i0 * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
     for (let k = 0; k < K; k++) {
       const wo = k * stride;
-      let s = w[wo + d];
-      for (let t = 0; t < d; t++) s += w[wo + t] * X[o + t];
-      z[k] = s; if (s > mx) mx = s;
+      if (nb === 4) {
+        let s0 = w[wo + d], s1 = s0, s2 = s0, s3 = s0;
+        for (let t = 0; t < d; t++) {
+          const wv = w[wo + t];
+          s0 += wv * X[o0 + t]; s1 += wv * X[o1 + t]; s2 += wv * X[o2 + t]; s3 += wv * X[o3 + t];
+        }
+        z[k] = s0; z[K + k] = s1; z[2 * K + k] = s2; z[3 * K + k] = s3;
+      } else {
+        for (let r = 0; r < nb; r++) {
+          let s = w[wo + d];
+          const o = o0 + r * d;
+          for (let t = 0; t < d; t++) s += w[wo + t] * X[o + t];
+          z[r * K + k] = s;
+        }
+      }
     }
-    const yi = y[i];
-    const zy = z[yi] - mx;
-    let sum = 0;
-    for (let k = 0; k < K; k++) { z[k] = Math.exp(z[k] - mx); sum += z[k]; }
-    loss += Math.log(sum) - zy;
+    // z ← p − onehot(y) per row; loss += log Σ exp − z_y.
+    for (let r = 0; r < 4; r++) {
+      const zo = r * K;
+      if (r >= nb) { for (let k = 0; k < K; k++) z[zo + k] = 0; continue; }
+      let mx = -Infinity;
+      for (let k = 0; k < K; k++) if (z[zo + k] > mx) mx = z[zo + k];
+      const yi = y[i0 + r];
+      const zy = z[zo + yi] - mx;
+      let sum = 0;
+      for (let k = 0; k < K; k++) { const e = Math.exp(z[zo + k] - mx); z[zo + k] = e; sum += e; }
+      loss += Math.log(sum) - zy;
+      const inv = 1 / sum;
+      for (let k = 0; k < K; k++) z[zo + k] = z[zo + k] * inv - (k === yi ? 1 : 0);
+    }
     for (let k = 0; k < K; k++) {
-      const r = z[k] / sum - (k === yi ? 1 : 0);
-      if (r === 0) continue;
+      const r0 = z[k], r1 = z[K + k], r2 = z[2 * K + k], r3 = z[3 * K + k];
+      if (r0 === 0 && r1 === 0 && r2 === 0 && r3 === 0) continue;
       const wo = k * stride;
-      for (let t = 0; t < d; t++) g[wo + t] += r * X[o + t];
-      g[wo + d] += r;
+      if (nb === 4) {
+        for (let t = 0; t < d; t++) g[wo + t] += r0 * X[o0 + t] + r1 * X[o1 + t] + r2 * X[o2 + t] + r3 * X[o3 + t];
+      } else {
+        for (let r = 0; r < nb; r++) {
+          const rv = z[r * K + k], o = o0 + r * d;
+          for (let t = 0; t < d; t++) g[wo + t] += rv * X[o + t];
+        }
+      }
+      g[wo + d] += r0 + r1 + r2 + r3;
     }
   }
   const inv = 1 / n;
@@ -262,13 +307,36 @@ function softmaxLossGrad(
   return loss * inv + 0.5 * l2 * reg;
 }
 
-/** Limited-memory BFGS with backtracking (Armijo) line search. Deterministic. */
+/** L-BFGS curvature pairs (s = Δw, y = Δg, rho = 1/(sᵀy)), oldest first. Treated as immutable once returned. */
+export interface LbfgsMemory {
+  readonly S: readonly Float64Array[];
+  readonly Y: readonly Float64Array[];
+  readonly rho: readonly number[];
+}
+
+/** Armijo sufficient-decrease constant of the backtracking line search. */
+const ARMIJO_C = 1e-4;
+/**
+ * A directional derivative this small relative to the objective is below float64 noise in a mean over thousands of
+ * rows: the line search could never see a decrease and would halve 30 times. Treated as converged.
+ */
+const SLOPE_NOISE = 1e-12;
+const MAX_LINE_SEARCH = 30;
+
+/**
+ * Limited-memory BFGS with backtracking (Armijo) line search. Deterministic. `warmMemory` (curvature pairs from a
+ * previous fit of nearly the same objective) makes the first direction a scaled quasi-Newton step rather than a
+ * steepest-descent step of length 1/‖g‖, which on a warm start needed many line-search halvings or stalled.
+ */
 function lbfgs(
-  fg: (w: Float64Array, g: Float64Array) => number, w: Float64Array, maxIter: number, isCancelled: IsCancelled | undefined,
-): Float64Array {
+  fg: (w: Float64Array, g: Float64Array) => number, w: Float64Array, maxIter: number, warmMemory: LbfgsMemory | null,
+  isCancelled: IsCancelled | undefined,
+): { w: Float64Array; memory: LbfgsMemory } {
   const dim = w.length;
   const g = new Float64Array(dim), gNew = new Float64Array(dim), dir = new Float64Array(dim), wNew = new Float64Array(dim);
-  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  const S: Float64Array[] = warmMemory ? warmMemory.S.slice() : [];
+  const Y: Float64Array[] = warmMemory ? warmMemory.Y.slice() : [];
+  const rho: number[] = warmMemory ? warmMemory.rho.slice() : [];
   const alpha = new Float64Array(LBFGS_MEMORY);
   let f = fg(w, g);
   for (let it = 0; it < maxIter; it++) {
@@ -310,11 +378,12 @@ function lbfgs(
       slope = 0;
       for (let t = 0; t < dim; t++) slope += g[t] * dir[t];
     }
+    if (-slope < SLOPE_NOISE * Math.max(Math.abs(f), 1)) break;
     let step = 1, fNew = Infinity, accepted = false;
-    for (let ls = 0; ls < 30; ls++) {
+    for (let ls = 0; ls < MAX_LINE_SEARCH; ls++) {
       for (let t = 0; t < dim; t++) wNew[t] = w[t] + step * dir[t];
       fNew = fg(wNew, gNew);
-      if (fNew <= f + 1e-4 * step * slope) { accepted = true; break; }
+      if (fNew <= f + ARMIJO_C * step * slope) { accepted = true; break; }
       step *= 0.5;
     }
     if (!accepted) break;
@@ -329,7 +398,7 @@ function lbfgs(
     w.set(wNew); g.set(gNew); f = fNew;
     if (rel < 1e-10) break;
   }
-  return w;
+  return { w, memory: { S, Y, rho } };
 }
 
 /** Writes the held-out rows of fold f into predProbs (N×K). */

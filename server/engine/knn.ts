@@ -1,29 +1,62 @@
 /**
- * Exact cosine k-nearest-neighbour graph by blocked dot products, never materialising N×N.
+ * Cosine k-nearest-neighbour graph by blocked dot products, never materialising N×N.
  *
- * The kernel fuses the product with the top-k selection: four query rows share each candidate row load and each
- * score is compared against the row's current k-th best at once, so only N×k results are stored. Candidate rows
- * are walked in tiles that stay in L2. Rows are split across worker_threads (one per core by default), sharing the
- * input through a SharedArrayBuffer.
+ * The kernel fuses the product with the top-k selection: a block of query rows is scored against a tile of
+ * candidate rows, and only scores that beat the row's current k-th best are offered to its sorted list, so only
+ * N×k results are stored. Two kernels compute the same scores (to ~1e-6): a hand-assembled WebAssembly SIMD kernel
+ * (./wasm/kernels; it also flags which 4×8 score blocks hold any candidate, so JS only visits those) and the plain-JS
+ * 4×2 register-blocked loop (fallback, and the reference in tests). Rows are split across worker_threads (one per
+ * core by default), sharing the input through a SharedArrayBuffer.
  *
- * Cost is N²·D multiply-adds: for large D, pass PCA-reduced, re-normalised rows (see `pca` in ./linalg) —
- * bench/analyze.ts reports the recall of that against exact full-dimension neighbours.
+ * Cost is N²·D multiply-adds. For wide rows (D > SEARCH_PCA_WHEN_COLS_ABOVE) the default searches in the first
+ * DEFAULT_SEARCH_DIMS principal components (re-normalised), keeping RERANK_FACTOR·k candidates per row, and
+ * re-ranks those by the exact cosine on all D columns, so the returned similarities are always exact; only the
+ * neighbour set is approximate (recall measured in bench/analyze.ts on synthetic and real embeddings).
+ * Pass `searchDims: 0` for the exact search on all columns.
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { CancelledError, IsCancelled, KnnGraph, Matrix, ProgressFn } from './types';
-import { assertFiniteRows } from './linalg';
+import { DenseKernelChoice, assertFiniteRows, l2NormalizeRows, pca } from './linalg';
+import { DenseKernel, denseKernelModule, packPairs, packRowBlocks } from './wasm/kernels';
 
 /** Similarity stored for missing neighbours (index −1), when k > N − 1. */
 export const MISSING_SIMILARITY = 0;
 /** Below this many multiply-adds (N²·D) worker start-up (~50 ms each) costs more than it saves. */
 const MIN_WORK_FOR_WORKERS = 4e8;
+/** Rows wider than this are searched in PCA space and re-ranked exactly (see the header). */
+export const SEARCH_PCA_WHEN_COLS_ABOVE = 128;
+/**
+ * PCA dims for the candidate search, chosen by recall on real embeddings (bench/analyze.ts --real): on
+ * fashion-mnist-mini (1000×240, centernet) recall@10 with the exact re-rank of 3k candidates was 0.869 / 0.968 /
+ * 0.991 / 0.995 at 8 / 16 / 32 / 64 dims (0.78–0.82 without the re-rank: centring changes cosine neighbours), and
+ * search time is linear in the dims.
+ */
+export const DEFAULT_SEARCH_DIMS = 32;
+/** Candidates kept per row in PCA space, as a multiple of k, before the exact re-rank. */
+export const DEFAULT_RERANK_FACTOR = 3;
 
 export interface KnnOptions {
   /** Candidate rows per tile (default: ≈256 KB of floats). */
   blockSize?: number;
   /** Worker threads; default min(2, cores) for large inputs, 1 (in-thread) for small ones. */
   workers?: number;
+  /** Dense kernel: 'auto' (WebAssembly SIMD when available, else plain JS), or force one. */
+  kernel?: DenseKernelChoice;
+  /**
+   * Search in this many PCA dims, then re-rank by exact cosine on all columns. 0 = exact search on all columns.
+   * Default: DEFAULT_SEARCH_DIMS when X has more than SEARCH_PCA_WHEN_COLS_ABOVE columns, else 0.
+   */
+  searchDims?: number;
+  /** Candidates per row kept by the reduced search, as a multiple of k (default DEFAULT_RERANK_FACTOR). */
+  rerankFactor?: number;
+  /** Seed of the PCA used by the reduced search. */
+  seed?: number;
+  /**
+   * Precomputed reduced rows for the search (N×m, e.g. the caller's PCA projection; L2-normalised here), instead of
+   * fitting a PCA; the first `searchDims` columns are used. Neighbours are still re-ranked exactly on X.
+   */
+  searchFeatures?: Matrix;
   onProgress?: ProgressFn;
   isCancelled?: IsCancelled;
 }
@@ -35,10 +68,97 @@ export interface KnnOptions {
  */
 export async function buildKnnGraph(X: Matrix, k: number, opts: KnnOptions = {}): Promise<KnnGraph> {
   validate(X, k);
+  const dims = searchDimsFor(X, opts);
+  if (dims === 0) return searchAll(X, k, opts);
+  const kc = Math.min(X.rows - 1, k * (opts.rerankFactor ?? DEFAULT_RERANK_FACTOR));
+  const cand = await searchAll(searchSpace(X, dims, opts), Math.max(kc, 1), opts);
+  return rerankExact(X, cand, k);
+}
+
+/** Same result as `buildKnnGraph`, computed in the calling thread. */
+export function buildKnnGraphSync(X: Matrix, k: number, opts: KnnOptions = {}): KnnGraph {
+  validate(X, k);
+  const dims = searchDimsFor(X, opts);
+  if (dims === 0) return searchAllSync(X, k, opts);
+  const kc = Math.min(X.rows - 1, k * (opts.rerankFactor ?? DEFAULT_RERANK_FACTOR));
+  return rerankExact(X, searchAllSync(searchSpace(X, dims, opts), Math.max(kc, 1), opts), k);
+}
+
+function searchSpace(X: Matrix, dims: number, opts: KnnOptions): Matrix {
+  const F = opts.searchFeatures;
+  if (!F) return reduceForSearch(X, dims, opts.seed ?? 0);
+  if (F.rows !== X.rows) throw new Error(`buildKnnGraph: searchFeatures has ${F.rows} rows, X has ${X.rows}`);
+  const m = Math.min(dims, F.cols);
+  const out = new Float32Array(F.rows * m);
+  for (let i = 0; i < F.rows; i++) out.set(F.data.subarray(i * F.cols, i * F.cols + m), i * m);
+  return l2NormalizeRows({ rows: F.rows, cols: m, data: out }, true);
+}
+
+function searchDimsFor(X: Matrix, opts: KnnOptions): number {
+  const dims = opts.searchDims ?? (X.cols > SEARCH_PCA_WHEN_COLS_ABOVE ? DEFAULT_SEARCH_DIMS : 0);
+  if (!(Number.isInteger(dims) && dims >= 0)) throw new Error(`buildKnnGraph: searchDims must be an integer ≥ 0, got ${dims}`);
+  if (opts.rerankFactor !== undefined && !(opts.rerankFactor >= 1)) throw new Error(`buildKnnGraph: rerankFactor must be ≥ 1, got ${opts.rerankFactor}`);
+  if (opts.searchFeatures && dims > 0 && dims < X.cols) return dims;
+  return dims > 0 && dims < X.cols && X.rows > dims + 1 ? dims : 0;
+}
+
+/** First `dims` principal components of X, rows re-normalised: the space the approximate search runs in. */
+export function reduceForSearch(X: Matrix, dims: number, seed: number): Matrix {
+  return l2NormalizeRows(pca(X, dims, { seed }).projected, true);
+}
+
+/**
+ * Keeps the k best of each row's candidates under the exact dot product on X's columns, sorted by
+ * (similarity desc, index asc). Similarities are computed in float64 and rounded to float32.
+ */
+export function rerankExact(X: Matrix, cand: KnnGraph, k: number): KnnGraph {
+  const { rows: n, cols: d, data } = X;
+  const kc = cand.k;
+  const indices = new Int32Array(n * k).fill(-1);
+  const similarities = new Float32Array(n * k).fill(MISSING_SIMILARITY);
+  const s = new Float64Array(kc), order = new Int32Array(kc);
+  for (let i = 0; i < n; i++) {
+    const a = i * d;
+    let m = 0;
+    for (let c = 0; c < kc; c++) {
+      const j = cand.indices[i * kc + c];
+      if (j >= 0) order[m++] = j;
+    }
+    // Four candidates per pass: independent accumulators share each load of row i (≈3× the single-chain loop).
+    let c = 0;
+    for (; c + 4 <= m; c += 4) {
+      const b0 = order[c] * d, b1 = order[c + 1] * d, b2 = order[c + 2] * d, b3 = order[c + 3] * d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let t = 0; t < d; t++) {
+        const av = data[a + t];
+        s0 += av * data[b0 + t]; s1 += av * data[b1 + t]; s2 += av * data[b2 + t]; s3 += av * data[b3 + t];
+      }
+      s[c] = Math.fround(s0); s[c + 1] = Math.fround(s1); s[c + 2] = Math.fround(s2); s[c + 3] = Math.fround(s3);
+    }
+    for (; c < m; c++) {
+      const b = order[c] * d;
+      let acc = 0;
+      for (let t = 0; t < d; t++) acc += data[a + t] * data[b + t];
+      s[c] = Math.fround(acc);
+    }
+    // Insertion sort of m ≤ 3k entries by (score desc, index asc).
+    for (let x = 1; x < m; x++) {
+      const sv = s[x], iv = order[x];
+      let y = x - 1;
+      while (y >= 0 && (s[y] < sv || (s[y] === sv && order[y] > iv))) { s[y + 1] = s[y]; order[y + 1] = order[y]; y--; }
+      s[y + 1] = sv; order[y + 1] = iv;
+    }
+    for (let c = 0; c < Math.min(k, m); c++) { indices[i * k + c] = order[c]; similarities[i * k + c] = s[c]; }
+  }
+  return { n, k, indices, similarities };
+}
+
+/** Exact search on all of X's columns, split across workers for large inputs. */
+async function searchAll(X: Matrix, k: number, opts: KnnOptions): Promise<KnnGraph> {
   const { rows: n, cols: d } = X;
   const cores = Math.max(1, availableParallelism());
   const workers = Math.max(1, Math.min(opts.workers ?? (n * n * d >= MIN_WORK_FOR_WORKERS ? Math.min(2, cores) : 1), n));
-  if (workers === 1) return buildKnnGraphSync(X, k, opts);
+  if (workers === 1) return searchAllSync(X, k, opts);
 
   const xShared = new Float32Array(new SharedArrayBuffer(X.data.byteLength));
   xShared.set(X.data);
@@ -51,7 +171,7 @@ export async function buildKnnGraph(X: Matrix, k: number, opts: KnnOptions = {})
       new Worker(__filename, {
         workerData: {
           kind: WORKER_KIND, x: xShared, n, d, k, start, end: bounds[w + 1],
-          idx: idxShared, sim: simShared, control, slot: 1 + w, blockSize: opts.blockSize,
+          idx: idxShared, sim: simShared, control, slot: 1 + w, blockSize: opts.blockSize, kernel: opts.kernel ?? 'auto',
         } satisfies WorkerJob,
       }),
   );
@@ -67,7 +187,7 @@ export async function buildKnnGraph(X: Matrix, k: number, opts: KnnOptions = {})
       if (opts.isCancelled?.()) Atomics.store(control, 0, 1);
       let done = 0;
       for (let w = 0; w < workers; w++) done += Atomics.load(control, 1 + w);
-      opts.onProgress?.('knn', done, n * Math.ceil(n / tileRows(d, opts.blockSize)));
+      opts.onProgress?.('knn', done, n * tileCount(n, d, opts.blockSize, opts.kernel));
     }, 100);
     await finished;
   } finally {
@@ -78,15 +198,13 @@ export async function buildKnnGraph(X: Matrix, k: number, opts: KnnOptions = {})
   return { n, k, indices: new Int32Array(idxShared), similarities: new Float32Array(simShared) };
 }
 
-/** Same result as `buildKnnGraph`, computed in the calling thread. */
-export function buildKnnGraphSync(X: Matrix, k: number, opts: KnnOptions = {}): KnnGraph {
-  validate(X, k);
+function searchAllSync(X: Matrix, k: number, opts: KnnOptions): KnnGraph {
   const { rows: n, cols: d } = X;
   const indices = new Int32Array(n * k);
   const similarities = new Float32Array(n * k);
-  const total = n * Math.ceil(n / tileRows(d, opts.blockSize));
+  const total = n * tileCount(n, d, opts.blockSize, opts.kernel);
   let done = 0;
-  knnRows(X.data, n, d, k, 0, n, indices, similarities, tileRows(d, opts.blockSize), (rows) => {
+  knnRowsAny(X.data, n, d, k, 0, n, indices, similarities, opts.blockSize, opts.kernel ?? 'auto', (rows) => {
     if (opts.isCancelled?.()) throw new CancelledError();
     done += rows;
     opts.onProgress?.('knn', done, total);
@@ -103,6 +221,120 @@ function tileRows(d: number, blockSize?: number): number {
   return Math.max(1, blockSize ?? Math.max(64, Math.floor(32768 / Math.max(d, 1)))); // ≈256 KB of float64 rows
 }
 
+/** Candidate tile of the wasm kernel, in pairs of 8 rows (≈128 KB of packed float32, or blockSize rows). */
+function tilePairs(d: number, blockSize?: number): number {
+  return blockSize ? Math.max(1, Math.ceil(blockSize / 8)) : Math.max(2, Math.floor(131072 / (32 * Math.max(d, 1))));
+}
+
+function tileCount(n: number, d: number, blockSize: number | undefined, kernel: DenseKernelChoice | undefined): number {
+  return kernel !== 'js' && denseKernelModule() ? Math.ceil(Math.ceil(n / 8) / tilePairs(d, blockSize)) : Math.ceil(n / tileRows(d, blockSize));
+}
+
+/** Query rows per wasm call (in blocks of 4): C is 4·QUERY_BLOCKS × 8·tilePairs floats. */
+const QUERY_BLOCKS = 16;
+
+/** Dispatches to the wasm kernel when available (and allowed), else the plain-JS kernel. */
+function knnRowsAny(
+  x: Float32Array, n: number, d: number, k: number, start: number, end: number,
+  idx: Int32Array, sim: Float32Array, blockSize: number | undefined, kernel: DenseKernelChoice, afterTile: (rowsDone: number) => void,
+): void {
+  const wk = kernel === 'js' || d === 0 ? null : DenseKernel.create();
+  if (!wk && kernel === 'wasm') throw new Error('buildKnnGraph: WebAssembly SIMD is not available in this runtime');
+  if (wk) knnRowsWasm(wk, x, n, d, k, start, end, idx, sim, tilePairs(d, blockSize), afterTile);
+  else knnRows(x, n, d, k, start, end, idx, sim, tileRows(d, blockSize), afterTile);
+}
+
+/** Sorted top-k lists for q query rows; `offer` keeps (similarity desc, index asc) given increasing candidates. */
+class TopK {
+  readonly thr: Float64Array; // k-th best so far (−∞ until the list is full)
+  private readonly cnt: Int32Array;
+  private readonly bestS: Float64Array;
+  private readonly bestI: Int32Array;
+  constructor(private readonly q: number, private readonly kk: number) {
+    this.thr = new Float64Array(q).fill(-Infinity);
+    this.cnt = new Int32Array(q);
+    this.bestS = new Float64Array(q * Math.max(kk, 1));
+    this.bestI = new Int32Array(q * Math.max(kk, 1));
+  }
+
+  offer(r: number, j: number, s: number): void {
+    const { kk, bestS, bestI } = this;
+    const o = r * kk;
+    let c = this.cnt[r];
+    let p = c < kk ? c : kk - 1; // slot to fill
+    if (c < kk) this.cnt[r] = ++c;
+    while (p > 0 && bestS[o + p - 1] < s) {
+      bestS[o + p] = bestS[o + p - 1]; bestI[o + p] = bestI[o + p - 1]; p--;
+    }
+    bestS[o + p] = s; bestI[o + p] = j;
+    if (c === kk) this.thr[r] = bestS[o + kk - 1];
+  }
+
+  /** Writes rows into idx/sim (n×k) starting at row `start`, padding with −1 / MISSING_SIMILARITY. */
+  writeOut(start: number, k: number, idx: Int32Array, sim: Float32Array): void {
+    for (let r = 0; r < this.q; r++) {
+      const o = (start + r) * k;
+      for (let c = 0; c < k; c++) {
+        if (c < this.cnt[r]) { idx[o + c] = this.bestI[r * this.kk + c]; sim[o + c] = this.bestS[r * this.kk + c]; }
+        else { idx[o + c] = -1; sim[o + c] = MISSING_SIMILARITY; }
+      }
+    }
+  }
+}
+
+/**
+ * wasm-SIMD version of `knnRows`: packs the query rows (blocks of 4) and all candidates (pairs of 8) into the
+ * kernel's memory, then per candidate tile × query chunk runs the fused kernel and offers only the flagged
+ * 4×8 blocks' scores (checked again against the up-to-date threshold, so the result equals offering every score).
+ */
+function knnRowsWasm(
+  wk: DenseKernel, x: Float32Array, n: number, d: number, k: number, start: number, end: number,
+  idx: Int32Array, sim: Float32Array, pairsPerTile: number, afterTile: (rowsDone: number) => void,
+): void {
+  const q = end - start;
+  const kk = Math.min(k, n - 1);
+  const top = new TopK(q, kk);
+  if (kk > 0 && q > 0) {
+    const nPairs = Math.ceil(n / 8), qBlocks = Math.ceil(q / 4);
+    const tp = Math.min(pairsPerTile, nPairs);
+    const ldc = tp * 8; // floats per C row
+    const [bOff, aOff, cOff, thrOff, flagOff] = wk.reserve([
+      nPairs * 32 * d, qBlocks * 16 * d, QUERY_BLOCKS * 4 * ldc * 4, qBlocks * 16, QUERY_BLOCKS * tp,
+    ]);
+    packPairs(x, 0, n, d, wk.f32(bOff, nPairs * 8 * d));
+    packRowBlocks(x, start, q, d, wk.f32(aOff, qBlocks * 4 * d));
+    const C = wk.f32(cOff, QUERY_BLOCKS * 4 * ldc), thr32 = wk.f32(thrOff, qBlocks * 4), flags = wk.u8(flagOff, QUERY_BLOCKS * tp);
+    thr32.fill(-Infinity);
+    const thr = top.thr;
+    for (let p0 = 0; p0 < nPairs; p0 += tp) {
+      const np = Math.min(tp, nPairs - p0);
+      for (let b0 = 0; b0 < qBlocks; b0 += QUERY_BLOCKS) {
+        const nb = Math.min(QUERY_BLOCKS, qBlocks - b0);
+        wk.abtFlag(aOff + b0 * 16 * d, nb, d, bOff + p0 * 32 * d, np, cOff, ldc * 4, thrOff + b0 * 16, flagOff);
+        for (let bi = 0; bi < nb; bi++) {
+          for (let p = 0; p < np; p++) {
+            if (flags[bi * np + p] === 0) continue;
+            const j0 = (p0 + p) * 8, jEnd = Math.min(8, n - j0);
+            for (let r = 0; r < 4; r++) {
+              const row = (b0 + bi) * 4 + r;
+              if (row >= q) break;
+              const self = start + row, co = (bi * 4 + r) * ldc + p * 8;
+              let t = thr[row];
+              for (let c = 0; c < jEnd; c++) {
+                const s = C[co + c];
+                if (s > t && j0 + c !== self) { top.offer(row, j0 + c, s); t = thr[row]; }
+              }
+              thr32[row] = t;
+            }
+          }
+        }
+      }
+      afterTile(q);
+    }
+  }
+  top.writeOut(start, k, idx, sim);
+}
+
 /**
  * Top-k neighbours for query rows [start, end) against all n rows. `idx`/`sim` are n×k (only the query rows are
  * written). Lists are kept sorted by (similarity desc, index asc); candidates arrive in increasing index, so a
@@ -114,22 +346,10 @@ function knnRows(
 ): void {
   const q = end - start;
   const kk = Math.min(k, n - 1);
-  const thr = new Float64Array(q).fill(-Infinity); // k-th best so far (−∞ until the list is full)
-  const cnt = new Int32Array(q);
-  const bestS = new Float64Array(q * Math.max(kk, 1));
-  const bestI = new Int32Array(q * Math.max(kk, 1));
-
+  const top = new TopK(q, kk);
+  const thr = top.thr;
   const offer = (r: number, row: number, j: number, s: number): void => {
-    if (j === row) return;
-    const o = r * kk;
-    let c = cnt[r];
-    let p = c < kk ? c : kk - 1; // slot to fill
-    if (c < kk) cnt[r] = ++c;
-    while (p > 0 && bestS[o + p - 1] < s) {
-      bestS[o + p] = bestS[o + p - 1]; bestI[o + p] = bestI[o + p - 1]; p--;
-    }
-    bestS[o + p] = s; bestI[o + p] = j;
-    if (c === kk) thr[r] = bestS[o + kk - 1];
+    if (j !== row) top.offer(r, j, s);
   };
 
   if (kk > 0) {
@@ -192,13 +412,7 @@ function knnRows(
       afterTile(q);
     }
   }
-  for (let r = 0; r < q; r++) {
-    const o = (start + r) * k;
-    for (let c = 0; c < k; c++) {
-      if (c < cnt[r]) { idx[o + c] = bestI[r * kk + c]; sim[o + c] = bestS[r * kk + c]; }
-      else { idx[o + c] = -1; sim[o + c] = MISSING_SIMILARITY; }
-    }
-  }
+  top.writeOut(start, k, idx, sim);
 }
 
 /** Brute-force reference (N²·D, materialises one row at a time); for tests and recall measurement. */
@@ -224,14 +438,14 @@ const WORKER_KIND = 'labellint-knn';
 interface WorkerJob {
   kind: typeof WORKER_KIND;
   x: Float32Array; n: number; d: number; k: number; start: number; end: number;
-  idx: Int32Array; sim: Float32Array; control: Int32Array; slot: number; blockSize?: number;
+  idx: Int32Array; sim: Float32Array; control: Int32Array; slot: number; blockSize?: number; kernel: DenseKernelChoice;
 }
 
 if (!isMainThread && (workerData as WorkerJob | undefined)?.kind === WORKER_KIND) {
   const job = workerData as WorkerJob;
   let done = 0;
   try {
-    knnRows(job.x, job.n, job.d, job.k, job.start, job.end, job.idx, job.sim, tileRows(job.d, job.blockSize), (rows) => {
+    knnRowsAny(job.x, job.n, job.d, job.k, job.start, job.end, job.idx, job.sim, job.blockSize, job.kernel, (rows) => {
       done += rows;
       Atomics.store(job.control, job.slot, done);
       if (Atomics.load(job.control, 0) === 1) throw new CancelledError();

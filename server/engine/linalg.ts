@@ -1,14 +1,15 @@
 /**
  * Dense linear-algebra helpers over row-major Float32Array matrices (see `Matrix` in ./types).
  *
- * Backend choice (measured 2 cores, Node 20, tfjs 4.22, [512×64]·[64×8192], same box, same load):
- *   plain JS 4-row register-blocked kernel   0.61 GMAC/s
- *   tfjs-backend-cpu  matMul                  0.05 GMAC/s
- *   tfjs-backend-wasm matMul (SIMD on)        0.01–0.02 GMAC/s
- * so every heavy product here is a plain JS loop; tfjs is not used in the engine's numeric core.
- * (The box was shared, load average ≈ 13 on 2 cores, so absolute numbers are low; the ratios held in reruns.)
+ * Backend choice (2 cores, Node 20; see bench/analyze.ts `--kernels` for the current numbers):
+ *   hand-assembled WebAssembly SIMD kernel (./wasm/kernels)   used when the runtime supports wasm SIMD
+ *   plain JS 4-row register-blocked kernel                     fallback, and the reference in tests
+ *   tfjs-backend-cpu / -wasm matMul                            measured 0.01–0.9 GMAC/s here: not used
+ * The wasm kernel accumulates in float32 (the JS kernel in float64, rounding once), so results agree to
+ * ~1e-6 relative, not bit for bit.
  */
 import { Matrix, makeRng } from './types';
+import { DenseKernel, packPairs, packRowBlocks } from './wasm/kernels';
 
 /** Rows whose L2 norm is below this are left as zero rows rather than divided (avoids 0/0). */
 export const NORM_EPSILON = 1e-12;
@@ -45,11 +46,54 @@ export function l2NormalizeRows(m: Matrix, inPlace = false): Matrix {
   return { rows, cols, data: out };
 }
 
+/** 'auto' = WebAssembly SIMD when available and the product is big enough to pay for packing, else plain JS. */
+export type DenseKernelChoice = 'auto' | 'wasm' | 'js';
+/** Below this many multiply-adds the plain-JS kernel wins (packing and instantiation cost ~0.1 ms). */
+const WASM_MIN_MACS = 1 << 18;
+
 /**
  * out[i, j] = A[i,:] · B[j,:] for A (m×d) and B (n×d) given row-major; out is m×n row-major.
- * Four rows of A share each load of a B row (register blocking); B is walked in tiles that fit L2.
  */
-export function matmulABt(A: Float32Array, m: number, B: Float32Array, n: number, d: number, out?: Float32Array): Float32Array {
+export function matmulABt(
+  A: Float32Array, m: number, B: Float32Array, n: number, d: number, out?: Float32Array, kernel: DenseKernelChoice = 'auto',
+): Float32Array {
+  const C = out ?? new Float32Array(m * n);
+  if (m === 0 || n === 0) return C;
+  if (d === 0) { C.fill(0, 0, m * n); return C; }
+  if (kernel !== 'js' && (kernel === 'wasm' || m * n * d >= WASM_MIN_MACS)) {
+    const wk = DenseKernel.create();
+    if (wk) return matmulABtWasm(wk, A, m, B, n, d, C);
+    if (kernel === 'wasm') throw new Error('matmulABt: WebAssembly SIMD is not available in this runtime');
+  }
+  return matmulABtJs(A, m, B, n, d, C);
+}
+
+/** Rows of A packed per kernel call, and the packed-B bytes per tile (≈ L2). */
+const WASM_A_CHUNK_ROWS = 128;
+const WASM_B_TILE_BYTES = 256 * 1024;
+
+function matmulABtWasm(wk: DenseKernel, A: Float32Array, m: number, B: Float32Array, n: number, d: number, C: Float32Array): Float32Array {
+  const nPairs = Math.ceil(n / 8);
+  const pairsPerTile = Math.max(1, Math.floor(WASM_B_TILE_BYTES / (32 * d)));
+  const chunkRows = Math.min(WASM_A_CHUNK_ROWS, Math.ceil(m / 4) * 4);
+  const ldc = nPairs * 8; // floats per C row (padded)
+  const [bOff, aOff, cOff] = wk.reserve([nPairs * 32 * d, chunkRows * 4 * d, chunkRows * ldc * 4]);
+  packPairs(B, 0, n, d, wk.f32(bOff, nPairs * 8 * d));
+  const aBuf = wk.f32(aOff, chunkRows * d), cBuf = wk.f32(cOff, chunkRows * ldc);
+  for (let i0 = 0; i0 < m; i0 += chunkRows) {
+    const rows = Math.min(chunkRows, m - i0), blocks = Math.ceil(rows / 4);
+    packRowBlocks(A, i0, rows, d, aBuf);
+    for (let p0 = 0; p0 < nPairs; p0 += pairsPerTile) {
+      const np = Math.min(pairsPerTile, nPairs - p0);
+      wk.abt(aOff, blocks, d, bOff + p0 * 32 * d, np, cOff + p0 * 32, ldc * 4);
+    }
+    for (let r = 0; r < rows; r++) C.set(cBuf.subarray(r * ldc, r * ldc + n), (i0 + r) * n);
+  }
+  return C;
+}
+
+/** Plain-JS kernel: four rows of A share each load of a B row (register blocking); B is walked in L2-sized tiles. */
+export function matmulABtJs(A: Float32Array, m: number, B: Float32Array, n: number, d: number, out?: Float32Array): Float32Array {
   const C = out ?? new Float32Array(m * n);
   const TILE = Math.max(16, Math.floor(65536 / Math.max(1, d))); // ≈256 KB of B per tile
   for (let j0 = 0; j0 < n; j0 += TILE) {

@@ -92,6 +92,10 @@ test('rescoreAfterRelabel retrains affected folds only and approaches a full ref
   assert.deepEqual(Array.from(re.result.predProbs.subarray(i * 3, i * 3 + 3)), Array.from(st.result.predProbs.subarray(i * 3, i * 3 + 3)));
   assert.equal(st.labels[i], y[i]); // old state untouched
   assert.equal(rescoreAfterRelabel(st, [i], [y[i]]).weights[0], st.weights[0]); // no-op relabel retrains nothing
+  // Each fitted fold keeps its L-BFGS curvature pairs for the next warm start; a refit fold gets new ones.
+  assert.ok(st.memory && st.memory.every((m) => m !== null && m.S.length > 0 && m.S.length === m.Y.length));
+  const touched = [0, 1, 2].find((f) => f !== st.foldOf[i])!;
+  assert.notEqual(re.memory![touched], st.memory![touched]);
 });
 
 test('fitPredict', () => {

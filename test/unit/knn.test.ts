@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../../server/engine/types';
 import { l2NormalizeRows } from '../../server/engine/linalg';
-import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours } from '../../server/engine/knn';
+import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours, rerankExact } from '../../server/engine/knn';
+import { denseKernelModule } from '../../server/engine/wasm/kernels';
 import { knnPredictProbs, neighbourAgreement, combineLabelQuality, combinePredProbs, getLabelQualityScores } from '../../server/engine/neighbours';
 
 const m = (rows: number, cols: number, v: number[]) => ({ rows, cols, data: Float32Array.from(v) });
@@ -31,6 +32,60 @@ test('matches brute force on random data, sync and with 2 workers, odd sizes', a
   assert.deepEqual(Array.from(sync.indices), Array.from(ref));
   assert.deepEqual(Array.from(par.indices), Array.from(ref));
   assert.deepEqual(Array.from(par.similarities), Array.from(sync.similarities));
+});
+
+test('wasm SIMD kernel equals the plain-JS reference: same neighbour lists, similarities within 1e-5', async (t) => {
+  if (!denseKernelModule()) { t.skip('no WebAssembly SIMD in this runtime'); return; }
+  const rng = makeRng(11);
+  for (const [n, d, k, blockSize] of [[203, 7, 6, 17], [517, 33, 10, undefined], [9, 1, 3, undefined], [64, 130, 5, 40]] as const) {
+    const data = Array.from({ length: n * d }, () => rng() - 0.5);
+    for (let t = 0; t < d; t++) data[5 * d + t] = data[2 * d + t]; // an exact duplicate pair
+    const X = l2NormalizeRows(m(n, d, data));
+    const js = buildKnnGraphSync(X, k, { kernel: 'js', blockSize, searchDims: 0 });
+    const wasm = buildKnnGraphSync(X, k, { kernel: 'wasm', blockSize, searchDims: 0 });
+    const par = await buildKnnGraph(X, k, { kernel: 'wasm', workers: 2, blockSize, searchDims: 0 });
+    assert.deepEqual(Array.from(wasm.indices), Array.from(js.indices), `n=${n} d=${d}`);
+    assert.deepEqual(Array.from(par.indices), Array.from(js.indices));
+    assert.deepEqual(Array.from(par.similarities), Array.from(wasm.similarities)); // same kernel: bit-identical
+    for (let i = 0; i < js.similarities.length; i++) assert.ok(Math.abs(wasm.similarities[i] - js.similarities[i]) < 1e-5);
+  }
+});
+
+test('wide rows: PCA search + exact re-rank returns exact similarities, and equals brute force on clustered data', () => {
+  const rng = makeRng(4);
+  const n = 300, d = 160, k = 5;
+  // Low-rank structure (a 12-dim latent mapped to 160 dims, as embeddings tend to be) plus a little isotropic noise.
+  const L = 12;
+  const map = Array.from({ length: L * d }, () => rng() - 0.5);
+  const centres = Array.from({ length: 6 * L }, () => 2 * (rng() - 0.5));
+  const data = new Array<number>(n * d).fill(0);
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: L }, (_, l) => centres[(i % 6) * L + l] + 0.5 * (rng() - 0.5));
+    for (let t = 0; t < d; t++) {
+      let v = 0.01 * (rng() - 0.5);
+      for (let l = 0; l < L; l++) v += z[l] * map[l * d + t];
+      data[i * d + t] = v;
+    }
+  }
+  const X = l2NormalizeRows(m(n, d, data));
+  const g = buildKnnGraphSync(X, k); // default: DEFAULT_SEARCH_DIMS PCA dims, 3k candidates, exact re-rank
+  const exact = buildKnnGraphSync(X, k, { searchDims: 0, kernel: 'js' });
+  for (let i = 0; i < n * k; i++) {
+    const row = Math.floor(i / k), j = g.indices[i];
+    let s = 0;
+    for (let t = 0; t < d; t++) s += X.data[row * d + t] * X.data[j * d + t];
+    assert.equal(g.similarities[i], Math.fround(s));
+  }
+  let hit = 0;
+  for (let i = 0; i < n; i++) {
+    const want = new Set(exact.indices.subarray(i * k, (i + 1) * k));
+    for (let c = 0; c < k; c++) if (want.has(g.indices[i * k + c])) hit++;
+  }
+  assert.ok(hit / (n * k) > 0.95, `recall ${hit / (n * k)}`);
+  // rerankExact keeps the best k of the candidates, sorted, ties by index.
+  const cand = { n: 3, k: 2, indices: Int32Array.from([2, 1, 2, 0, 1, 0]), similarities: new Float32Array(6) };
+  const r = rerankExact(m(3, 2, [1, 0, 1, 0, 0, 1]), cand, 1);
+  assert.deepEqual(Array.from(r.indices), [1, 0, 0]);
 });
 
 test('rejects NaN rows and bad k', () => {

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../../server/engine/types';
 import { assertFiniteRows, l2NormalizeRows, matmulABt, pca, symmetricEigen } from '../../server/engine/linalg';
+import { denseKernelBytes, denseKernelModule } from '../../server/engine/wasm/kernels';
+import { sleb, uleb } from '../../server/engine/wasm/encoder';
 
 test('l2NormalizeRows: unit rows, zero row stays zero', () => {
   const out = l2NormalizeRows({ rows: 2, cols: 2, data: Float32Array.from([3, 4, 0, 0]) });
@@ -51,4 +53,29 @@ test('pca reconstructs a rank-2 dataset exactly and is deterministic', () => {
 
 test('assertFiniteRows names the row', () => {
   assert.throws(() => assertFiniteRows({ rows: 3, cols: 2, data: Float32Array.from([0, 0, 0, 0, 0, Infinity]) }), /row 2, column 1/);
+});
+
+test('LEB128 encoders', () => {
+  assert.deepEqual(uleb(0), [0]);
+  assert.deepEqual(uleb(624485), [0xe5, 0x8e, 0x26]);
+  assert.deepEqual(sleb(-1), [0x7f]);
+  assert.deepEqual(sleb(-123456), [0xc0, 0xbb, 0x78]);
+  assert.deepEqual(sleb(64), [0xc0, 0x00]);
+});
+
+test('the assembled SIMD module validates where the runtime has wasm SIMD', () => {
+  const bytes = denseKernelBytes();
+  assert.deepEqual(Array.from(bytes.subarray(0, 4)), [0x00, 0x61, 0x73, 0x6d]);
+  if (denseKernelModule()) assert.ok(WebAssembly.validate(bytes));
+});
+
+test('matmulABt: wasm SIMD kernel matches the plain-JS reference on awkward shapes', (t) => {
+  if (!denseKernelModule()) { t.skip('no WebAssembly SIMD in this runtime'); return; }
+  const rng = makeRng(2);
+  for (const [m, n, d] of [[1, 1, 1], [7, 3, 5], [130, 17, 1], [5, 301, 33], [260, 9, 700]] as const) {
+    const A = Float32Array.from({ length: m * d }, () => rng() - 0.5), B = Float32Array.from({ length: n * d }, () => rng() - 0.5);
+    const js = matmulABt(A, m, B, n, d, undefined, 'js');
+    const wasm = matmulABt(A, m, B, n, d, undefined, 'wasm');
+    for (let i = 0; i < m * n; i++) assert.ok(Math.abs(js[i] - wasm[i]) < 1e-5 * Math.max(1, Math.sqrt(d)), `${m}×${n}×${d} at ${i}: ${js[i]} vs ${wasm[i]}`);
+  }
 });

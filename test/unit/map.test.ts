@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeMap2d, normalise, pca2d } from '../../server/engine/map';
+import { computeMap2d, normalise, pca2d, placeFromNeighbours } from '../../server/engine/map';
 import { CancelledError, makeRng } from '../../server/engine/types';
 import type { KnnGraph, Matrix } from '../../server/engine/types';
 
@@ -133,4 +133,31 @@ test('cancellation rejects with CancelledError; progress is reported', async () 
   const seen: number[] = [];
   await computeMap2d(X, { seed: 1, knn, nEpochs: 50, onProgress: (_p, done, total) => { seen.push(done); assert.equal(total, 50); } });
   assert.equal(seen[seen.length - 1], 50);
+});
+
+test('large sets: UMAP on a seeded sample, the rest placed from graph neighbours; deterministic, separated', async () => {
+  const { X, cluster } = threeClusters(80, 10, 4); // 240 rows
+  const knn = bruteKnn(X, 15);
+  const opts = { seed: 2, knn, nEpochs: 100, subsampleAbove: 100, subsampleSize: 90 };
+  const a = await computeMap2d(X, opts);
+  const b = await computeMap2d(X, opts);
+  assert.equal(a.method, 'umap');
+  assert.deepEqual(a.x, b.x);
+  assert.deepEqual(a.y, b.y);
+  assertInBox(a.x, a.y);
+  assert.ok(separation(a.x, a.y, cluster) > 1, `separation ${separation(a.x, a.y, cluster)}`);
+});
+
+test('placeFromNeighbours: weighted mean of placed neighbours, then later passes, then the centre', () => {
+  // 0 and 1 placed; 2's neighbours are 0 (sim 1) and 1 (sim 0 → weight floor only); 3 only neighbours 2; 4 has none.
+  const graph = {
+    n: 5, k: 2,
+    indices: Int32Array.from([1, -1, 0, -1, 0, 1, 2, -1, -1, -1]),
+    similarities: Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0, 0, 0]),
+  };
+  const x = Float32Array.from([0, 2, NaN, NaN, NaN]), y = Float32Array.from([0, 2, NaN, NaN, NaN]);
+  placeFromNeighbours(graph, x, y, makeRng(1));
+  assert.ok(Math.abs(x[2]) < 0.01 && Math.abs(y[2]) < 0.01, `(${x[2]}, ${y[2]})`); // ≈ point 0
+  assert.ok(Math.abs(x[3] - x[2]) < 0.01); // placed in the second pass from 2
+  assert.ok(Math.abs(x[4] - 1) < 0.01 && Math.abs(y[4] - 1) < 0.01); // no neighbours: centre of the placed layout
 });
