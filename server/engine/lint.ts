@@ -11,6 +11,7 @@ import type { AnalysisProgress } from '../../protocol/progress';
 import { buildKnnGraph } from './knn';
 import { neighbourAgreement } from './neighbours';
 import { estimateProbs } from './probs';
+import type { CrossValState } from './classifier';
 import { pca } from './linalg';
 import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from './cl';
 import { findDuplicateGroups, duplicateIssues } from './duplicates';
@@ -47,6 +48,8 @@ export class LintMemo {
   mapX: Float32Array | null = null;
   mapY: Float32Array | null = null;
   mapMethod = '';
+  /** Classifier state of the remembered run (rows in `hashes` order). */
+  clfState: CrossValState | null = null;
 
   /**
    * For each new row, the old row with the same content (exact duplicates pair up in order), or null
@@ -68,6 +71,26 @@ export class LintMemo {
     }
     return toOld;
   }
+}
+
+/** A classifier state with rows renumbered (`toOld[newRow] = oldRow`); fold weights are per fold, unchanged. */
+export function permuteClfState(s: CrossValState, toOld: Int32Array): CrossValState {
+  const d = s.features.cols;
+  const data = new Float32Array(s.features.data.length);
+  const K = s.K;
+  const predProbs = new Float32Array(s.result.predProbs.length);
+  toOld.forEach((o, r) => {
+    data.set(s.features.data.subarray(o * d, (o + 1) * d), r * d);
+    predProbs.set(s.result.predProbs.subarray(o * K, (o + 1) * K), r * K);
+  });
+  const foldOf = Int32Array.from(toOld, (o) => s.foldOf[o]);
+  return {
+    ...s,
+    features: { rows: s.features.rows, cols: d, data },
+    labels: Int32Array.from(toOld, (o) => s.labels[o]),
+    foldOf,
+    result: { ...s.result, predProbs, foldOf },
+  };
 }
 
 /** The remembered graph with rows renumbered: `toOld[newRow] = oldRow`. */
@@ -157,6 +180,8 @@ export async function lintEmbeddings(
   const memoKey = `${input.modelKey ?? ''}|k=${settings.k}|seed=${settings.seed}|dim=${dim}`;
   const toOld = input.memo?.match(memoKey, rowHashes) ?? null;
   const memoGraph = toOld && input.memo!.graph ? permuteGraph(input.memo!.graph, toOld) : undefined;
+  const memoClf = toOld && input.memo!.clfState ? permuteClfState(input.memo!.clfState, toOld) : undefined;
+  let clfState: CrossValState | undefined;
 
   const predicted = new Int32Array(n).fill(-1);
   const predictedProb = new Float32Array(n);
@@ -177,7 +202,8 @@ export async function lintEmbeddings(
 
   if (m >= 2 && K >= 2) {
     const userProbs = input.userProbs ? Array.from(analysed, (i) => input.userProbs![i]) : undefined;
-    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: memoGraph, userProbs, onProgress, isCancelled });
+    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: memoGraph, clfState: memoClf, userProbs, onProgress, isCancelled });
+    clfState = est.clfState;
     timings.classify = est.timings.classify;
     timings.knn = est.timings.knn;
     cvAccuracy = est.cvAccuracy;
@@ -273,6 +299,7 @@ export async function lintEmbeddings(
       memo.mapX = map.x;
       memo.mapY = map.y;
       memo.mapMethod = map.method;
+      memo.clfState = clfState ?? null;
     }
     analysed.forEach((i, r) => {
       xs[i] = map.x[r];

@@ -4,7 +4,7 @@
  */
 import type { KnnGraph, Matrix, ProgressFn } from './types';
 import { CancelledError } from './types';
-import { crossValPredictProbs } from './classifier';
+import { crossValFit, rescoreAfterRelabel, type CrossValState } from './classifier';
 import { buildKnnGraph } from './knn';
 import { knnPredictProbs } from './neighbours';
 
@@ -21,6 +21,8 @@ export interface ProbEstimates {
   readonly graph: KnnGraph;
   /** Out-of-fold accuracy of the classifier against the given labels. */
   readonly cvAccuracy: number;
+  /** The classifier's state, for a warm re-score after a relabel (absent when the user's probabilities replaced it). */
+  readonly clfState?: CrossValState;
   readonly timings: { classify: number; knn: number };
 }
 
@@ -43,6 +45,8 @@ export async function estimateProbs(
     classifierWeight?: number;
     /** A kNN graph over the same rows of X, computed earlier (its k is used as is). */
     graph?: KnnGraph;
+    /** The classifier state of an earlier run over the same rows (other labels allowed): refit warm, only the folds a relabel touched. */
+    clfState?: CrossValState;
     /** Per row of X: the user's own model's probabilities (K), or null. Rows given here replace the classifier's. */
     userProbs?: readonly (Float32Array | null)[];
     onProgress?: ProgressFn;
@@ -53,9 +57,20 @@ export async function estimateProbs(
   let t = Date.now();
   const user = opts.userProbs;
   const allUser = user !== undefined && user.length === X.rows && user.every((p) => p !== null);
-  const clf: { predProbs: Float32Array; cvAccuracy: number } = allUser
-    ? { predProbs: new Float32Array(X.rows * K), cvAccuracy: 0 }
-    : await crossValPredictProbs(X, labels, K, { folds: opts.folds, seed: opts.seed, onProgress: opts.onProgress, isCancelled });
+  let state: CrossValState | undefined;
+  if (!allUser) {
+    const prev = opts.clfState;
+    if (prev && prev.labels.length === X.rows && prev.K === K && prev.folds === Math.min(opts.folds, X.rows)) {
+      const changed: number[] = [];
+      for (let i = 0; i < X.rows; i++) if (prev.labels[i] !== labels[i]) changed.push(i);
+      state = rescoreAfterRelabel(prev, changed, changed.map((i) => labels[i]));
+    } else {
+      state = crossValFit(X, labels, K, { folds: opts.folds, seed: opts.seed, onProgress: opts.onProgress, isCancelled });
+    }
+  }
+  const clf: { predProbs: Float32Array; cvAccuracy: number } = state
+    ? { predProbs: new Float32Array(state.result.predProbs), cvAccuracy: state.result.cvAccuracy }
+    : { predProbs: new Float32Array(X.rows * K), cvAccuracy: 0 };
   if (user) {
     let ok = 0;
     user.forEach((p, r) => {
@@ -74,5 +89,5 @@ export async function estimateProbs(
   const knn = Date.now() - t;
   const knnProbs = knnPredictProbs(graph, labels, K, {});
   const probs = mixProbs(clf.predProbs, knnProbs, opts.classifierWeight ?? CLASSIFIER_WEIGHT);
-  return { clfProbs: clf.predProbs, knnProbs, probs, graph, cvAccuracy: clf.cvAccuracy, timings: { classify, knn } };
+  return { clfProbs: clf.predProbs, knnProbs, probs, graph, cvAccuracy: clf.cvAccuracy, clfState: state, timings: { classify, knn } };
 }
