@@ -4,7 +4,7 @@
  */
 import { ISSUE_KINDS, type IssueKind } from './results';
 
-export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
+export const BACKENDS = ['auto', 'onnx', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu', 'webgpu'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 export const LABEL_FILTERS = [
