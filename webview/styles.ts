@@ -122,10 +122,10 @@ img.pixelated { image-rendering: pixelated; }
 .decision.done { color: var(--vscode-testing-iconPassed, #73c991); }
 .decision.failed { color: var(--vscode-errorForeground, #f48771); }
 .decision.pending { color: var(--vscode-descriptionForeground, #9d9d9d); }
-.actions { margin-top: auto; display: flex; gap: 4px; align-items: center; }
+.actions { margin-top: auto; display: flex; gap: 2px; align-items: center; }
 .actions select { flex: 1; min-width: 0; font: inherit; font-size: 0.9em; color: var(--vscode-dropdown-foreground, #ccc); background: var(--vscode-dropdown-background, #3c3c3c);
-  border: 1px solid var(--vscode-dropdown-border, #3c3c3c); border-radius: 2px; padding: 2px; }
-button.tool { width: 24px; height: 22px; padding: 0; border-radius: 2px; background: transparent; border: 1px solid transparent; cursor: pointer; color: var(--vscode-icon-foreground, #c5c5c5); }
+  border: 1px solid var(--vscode-dropdown-border, #3c3c3c); border-radius: 2px; padding: 2px 0 2px 2px; }
+button.tool { width: 22px; height: 22px; padding: 0; border-radius: 2px; background: transparent; border: 1px solid transparent; cursor: pointer; color: var(--vscode-icon-foreground, #c5c5c5); }
 button.tool:hover { background: var(--vscode-toolbar-hoverBackground, rgba(90,93,94,0.31)); }
 
 .dup-scroll { max-height: 520px; overflow: auto; }
