@@ -72,7 +72,7 @@ export function formatIssuesDocument(result: AnalysisResult, settings: Settings,
     `# LabelLint: ${issues.length} issue${issues.length === 1 ? '' : 's'} in ${name} (${layout}, ${result.images.length} images, ${result.classes.length} classes)`,
     `# cross-validated accuracy ${percent(result.cvAccuracy)} · estimated label noise ${percent(result.estimatedNoiseRate)} · backend ${result.backend}`,
     issues.length > 0
-      ? '# One line per issue. Put the cursor on a line and press Ctrl+. (Cmd+. on macOS) for fixes.'
+      ? "# One line per issue. Fixes: in the Problems panel (Ctrl+Shift+M) use a problem's lightbulb or Ctrl+. on it, or run 'LabelLint: Fix Next Issue'."
       : '# No issues to show.',
     '',
   ];
