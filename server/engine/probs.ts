@@ -45,6 +45,8 @@ export async function estimateProbs(
     classifierWeight?: number;
     /** A kNN graph over the same rows of X, computed earlier (its k is used as is). */
     graph?: KnnGraph;
+    /** Fold (0..folds−1) per row; default: the classifier's seeded stratified split. */
+    foldOf?: Int32Array;
     /** The classifier state of an earlier run over the same rows (other labels allowed): refit warm, only the folds a relabel touched. */
     clfState?: CrossValState;
     /** Per row of X: the user's own model's probabilities (K), or null. Rows given here replace the classifier's. */
@@ -65,7 +67,7 @@ export async function estimateProbs(
       for (let i = 0; i < X.rows; i++) if (prev.labels[i] !== labels[i]) changed.push(i);
       state = rescoreAfterRelabel(prev, changed, changed.map((i) => labels[i]));
     } else {
-      state = crossValFit(X, labels, K, { folds: opts.folds, seed: opts.seed, onProgress: opts.onProgress, isCancelled });
+      state = crossValFit(X, labels, K, { folds: opts.folds, seed: opts.seed, foldOf: opts.foldOf, onProgress: opts.onProgress, isCancelled });
     }
   }
   const clf: { predProbs: Float32Array; cvAccuracy: number } = state

@@ -82,7 +82,18 @@ export async function setupNative(tf: Tf, gpu: boolean): Promise<BackendResult> 
 }
 
 /** WebGPU in Node through the `webgpu` package (Dawn); only when it finds an adapter. */
+/** Where Linux distributions put the Vulkan loader; Dawn needs it and prints a warning when it is missing. */
+const VULKAN_LOADER_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+
+function hasVulkanLoader(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...VULKAN_LOADER_DIRS];
+  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
 export async function setupWebgpu(tf: Tf): Promise<BackendResult> {
+  // Without a Vulkan loader Dawn finds no adapter anyway, after printing a warning to stderr.
+  if (!hasVulkanLoader()) throw new BackendError('webgpu: no Vulkan loader (libvulkan.so.1) found');
   let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
   try {
     // The `webgpu` package is an ES module (require() of it fails on Node 20); its Dawn addon is a plain
