@@ -28,7 +28,7 @@
  *   cached with the other statistics.
  */
 import sharp from 'sharp';
-import { computeQualityStats, GREY_CHANNEL_TOLERANCE, type QualityStats } from './quality';
+import { computeQualityStats, GREY_CHANNEL_TOLERANCE, type QualityStats, areaTaps } from './quality';
 
 /**
  * Largest image (width × height of the first frame) we decode: 100 MP is ~300 MB of 8-bit RGB — above
@@ -377,23 +377,6 @@ function areaResizeRgb(src: Uint8Array, srcSide: number, dstSide: number): Uint8
     for (let k = 0; k < rowLen; k++) out[rowOut + k] = Math.min(255, Math.max(0, Math.round(acc[k])));
   }
   return out;
-}
-
-/** For each destination index, the source indices it covers and their weights (summing to 1). */
-function areaTaps(srcLen: number, dstLen: number): [number, number][][] {
-  const scale = srcLen / dstLen;
-  const taps: [number, number][][] = [];
-  for (let d = 0; d < dstLen; d++) {
-    const lo = d * scale;
-    const hi = lo + scale;
-    const list: [number, number][] = [];
-    for (let s = Math.floor(lo); s < Math.min(srcLen, Math.ceil(hi)); s++) {
-      const w = (Math.min(hi, s + 1) - Math.max(lo, s)) / scale;
-      if (w > 0) list.push([s, w]);
-    }
-    taps.push(list);
-  }
-  return taps;
 }
 
 /** WebP quality of UI thumbnails: visually clean at thumbnail sizes, a few KB each. */

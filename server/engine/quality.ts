@@ -290,7 +290,7 @@ function areaResizeGrey(src: Float32Array, w: number, h: number, dw: number, dh:
 }
 
 /** For each destination index, the source indices it covers and their weights (summing to 1). */
-function areaTaps(srcLen: number, dstLen: number): [number, number][][] {
+export function areaTaps(srcLen: number, dstLen: number): [number, number][][] {
   const scale = srcLen / dstLen;
   const taps: [number, number][][] = [];
   for (let d = 0; d < dstLen; d++) {
