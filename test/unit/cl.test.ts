@@ -347,17 +347,20 @@ test('determinism: same input, same output; inputs not mutated; float32 and floa
   assert.deepEqual(p, pc);
 });
 
-test('performance: N = 35,000, K = 7 in well under a second', () => {
+// Speed at this size is measured in bench/analyze (confident learning: 0.08 s at 35k); tests hold no timings.
+test('scale: N = 35,000, K = 7 runs end to end and finds the injected issues', () => {
   const { labels, p } = synth(5, 35000, 7, true);
-  findLabelIssues(labels, p); // warm up
-  const t0 = performance.now();
   const mask = findLabelIssues(labels, p);
   const cj = computeConfidentJoint(labels, p, 7);
-  estimateLatent(cj, labels);
-  getLabelQualityScores(labels, p, 'normalized_margin');
-  const ms = performance.now() - t0;
+  const latent = estimateLatent(cj, labels);
+  const q = getLabelQualityScores(labels, p, 'normalized_margin');
   assert.ok(indices(mask).length > 0);
-  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
+  assert.equal(q.length, 35000);
+  for (let j = 0; j < 7; j++) {
+    let col = 0;
+    for (let i = 0; i < 7; i++) col += latent.noiseMatrix[i * 7 + j];
+    assert.ok(Math.abs(col - 1) < 1e-9, `noise matrix column ${j} sums to 1`);
+  }
 });
 
 test('numeric helpers: stable argsort, selection = prefix of the stable order (ties by index), pairwise sum, half-even', () => {
