@@ -101,36 +101,11 @@ export function parseArgs(argv: readonly string[]): Command {
   if (cmd === 'models') return parseModels(rest);
   if (cmd !== 'analyze') throw new UsageError(`unknown command '${cmd}'`);
 
-  const positional: string[] = [];
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (!a.startsWith('--') || a === '--') {
-      positional.push(a);
-      continue;
+  const { positional, values, flags } = splitArgs(rest, FLAGS, VALUED, '');
+  for (const [name, list] of values) {
+    for (const value of list) {
+      if (NUMERIC.has(name) && !/^\d+$/.test(value)) throw new UsageError(`--${name} needs a whole number, got '${value}'`);
     }
-    let name = a.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    if (FLAGS.has(name)) {
-      if (value !== undefined) throw new UsageError(`--${name} takes no value`);
-      flags.add(name);
-      continue;
-    }
-    if (!VALUED.has(name)) throw new UsageError(`unknown option --${name}`);
-    if (value === undefined) {
-      value = rest[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    }
-    if (NUMERIC.has(name) && !/^\d+$/.test(value)) throw new UsageError(`--${name} needs a whole number, got '${value}'`);
-    const list = values.get(name) ?? [];
-    list.push(value);
-    values.set(name, list);
   }
   if (positional.length !== 1) throw new UsageError('analyze needs exactly one dataset folder');
 
@@ -180,13 +155,24 @@ export function parseArgs(argv: readonly string[]): Command {
   };
 }
 
-/** `models [--registry f]` and `models download <id> [--dir D] [--registry f]`. */
-function parseModels(rest: readonly string[]): ModelsCommand | ModelsDownloadCommand {
+const MODELS_VALUED = new Set(['registry', 'dir']);
+
+/**
+ * Splits argv into positionals, `--name value` / `--name=value` options (repeatable, in order) and
+ * `--flag`s. `where` ends the unknown-option message (e.g. " for models").
+ */
+function splitArgs(
+  rest: readonly string[],
+  flagNames: ReadonlySet<string>,
+  valued: ReadonlySet<string>,
+  where: string,
+): { positional: string[]; values: Map<string, string[]>; flags: Set<string> } {
   const positional: string[] = [];
-  const values = new Map<string, string>();
+  const values = new Map<string, string[]>();
+  const flags = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
-    if (!a.startsWith('--')) {
+    if (!a.startsWith('--') || a === '--') {
       positional.push(a);
       continue;
     }
@@ -197,9 +183,31 @@ function parseModels(rest: readonly string[]): ModelsCommand | ModelsDownloadCom
       value = name.slice(eq + 1);
       name = name.slice(0, eq);
     }
-    if (name !== 'registry' && name !== 'dir') throw new UsageError(`unknown option --${name} for models`);
-    value ??= rest[++i];
-    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    if (flagNames.has(name)) {
+      if (value !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags.add(name);
+      continue;
+    }
+    if (!valued.has(name)) throw new UsageError(`unknown option --${name}${where}`);
+    if (value === undefined) {
+      value = rest[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    }
+    const list = values.get(name) ?? [];
+    list.push(value);
+    values.set(name, list);
+  }
+  return { positional, values, flags };
+}
+
+/** `models [--registry f]` and `models download <id> [--dir D] [--registry f]`. */
+function parseModels(rest: readonly string[]): ModelsCommand | ModelsDownloadCommand {
+  const split = splitArgs(rest, new Set(), MODELS_VALUED, ' for models');
+  const positional = split.positional;
+  const values = new Map<string, string>();
+  for (const [name, list] of split.values) {
+    const value = list.at(-1)!;
+    if (value === '') throw new UsageError(`--${name} needs a value`);
     values.set(name, value);
   }
   const registry = values.has('registry') ? resolve(values.get('registry')!) : null;
