@@ -176,7 +176,8 @@ function prepareFeatures(X: Matrix, opts: ClassifierOptions): Matrix {
   return standardise(base, mean, scale);
 }
 
-function columnStats(X: Matrix): { mean: Float64Array; scale: Float64Array } {
+/** Per-column mean and 1/standard deviation (1 for constant columns). */
+export function columnStats(X: Matrix): { mean: Float64Array; scale: Float64Array } {
   const { rows, cols, data } = X;
   const mean = new Float64Array(cols), sq = new Float64Array(cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j];
@@ -187,7 +188,8 @@ function columnStats(X: Matrix): { mean: Float64Array; scale: Float64Array } {
   return { mean, scale };
 }
 
-function standardise(X: Matrix, mean: Float64Array, scale: Float64Array): Matrix {
+/** (X − mean) · scale, column-wise, as a new matrix. */
+export function standardise(X: Matrix, mean: Float64Array, scale: Float64Array): Matrix {
   const { rows, cols, data } = X;
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = (data[i * cols + j] - mean[j]) * scale[j];

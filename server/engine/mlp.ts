@@ -10,7 +10,7 @@
  */
 import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from './types';
 import { assertFiniteRows, pca } from './linalg';
-import { stratifiedFolds } from './classifier';
+import { columnStats, standardise, stratifiedFolds } from './classifier';
 
 export const MLP_DEFAULTS = {
   hidden: 256,
@@ -31,8 +31,6 @@ const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
 /** Adam's denominator guard. */
 const ADAM_EPSILON = 1e-8;
-/** Columns with standard deviation below this are centred but not scaled. */
-const STD_EPSILON = 1e-8;
 /** Added inside log() of the validation loss so a zero probability does not give Infinity. */
 const LOG_EPSILON = 1e-12;
 
@@ -135,24 +133,6 @@ function prepare(X: Matrix, pcaDims: number, seed: number): Matrix {
   return standardise(base, mean, scale);
 }
 
-function columnStats(X: Matrix): { mean: Float64Array; scale: Float64Array } {
-  const { rows, cols, data } = X;
-  const mean = new Float64Array(cols);
-  const sq = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j];
-  for (let j = 0; j < cols; j++) mean[j] /= rows;
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) { const v = data[i * cols + j] - mean[j]; sq[j] += v * v; }
-  const scale = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) { const sd = Math.sqrt(sq[j] / rows); scale[j] = sd > STD_EPSILON ? 1 / sd : 1; }
-  return { mean, scale };
-}
-
-function standardise(X: Matrix, mean: Float64Array, scale: Float64Array): Matrix {
-  const { rows, cols, data } = X;
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = (data[i * cols + j] - mean[j]) * scale[j];
-  return { rows, cols, data: out };
-}
 
 function argmax(p: ArrayLike<number>, off: number, K: number): number {
   let best = 0;

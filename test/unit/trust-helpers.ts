@@ -116,17 +116,8 @@ export async function animatedGif(): Promise<Buffer> {
   return sharp(frames, { raw: { width: 16, height: 48, channels: 4, pageHeight: 16 } }).gif().toBuffer();
 }
 
-/** Seeded PRNG (mulberry32): same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32), the engine's own: same seed, same sequence. */
+export { makeRng as mulberry32 } from '../../server/engine/types';
 
 /** Rejects with a clear error when `p` does not settle within `ms` (the fuzz tests' hang guard). */
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
