@@ -15,7 +15,7 @@ export const SECTION = 'labelLint';
  */
 const SETTING_KEY_SET: Record<keyof Settings, true> = {
   model: true, modelPath: true, modelLayers: true, backend: true, workers: true, batchSize: true, folds: true, k: true,
-  seed: true, labelFilter: true, nearDuplicateThreshold: true, severities: true, exclude: true, maxImages: true,
+  seed: true, labelFilter: true, minConfidence: true, nearDuplicateThreshold: true, severities: true, exclude: true, maxImages: true,
   labelsCsv: true, predProbsCsv: true,
 };
 const SETTING_KEYS = Object.keys(SETTING_KEY_SET) as (keyof Settings)[];

@@ -20,6 +20,17 @@ export function isIssueKind(x: unknown): x is IssueKind {
   return typeof x === 'string' && (ISSUE_KINDS as readonly string[]).includes(x);
 }
 
+/**
+ * How sure the analysis is that an image's given label is wrong, from its calibrated `pLabelWrong`:
+ * - `confident`: pLabelWrong ≥ `Settings.minConfidence` (default 0.5) — a Problems-panel warning, counted in `counts.label`;
+ * - `possible`: in the ranked review queue below that (pLabelWrong ≥ `POSSIBLE_MIN_P`), information/hint level, counted in `possibleLabelIssues`;
+ * - `none`: no evidence worth a person's time.
+ */
+export const LABEL_VERDICTS = ['confident', 'possible', 'none'] as const;
+export type LabelVerdict = (typeof LABEL_VERDICTS)[number];
+/** Lowest pLabelWrong that enters the "possible" review queue (below it an image is not listed at all). */
+export const POSSIBLE_MIN_P = 0.2;
+
 /** Image-quality flags computed from decoded pixels. */
 export type QualityFlag = 'dark' | 'overexposed' | 'blurry' | 'low-information' | 'odd-size' | 'odd-aspect' | 'grayscale';
 
@@ -35,6 +46,10 @@ export interface Issue {
   /** For `label`: the suggested class and its probability. */
   readonly suggestedLabel?: string;
   readonly suggestedProb?: number;
+  /** For `label`: calibrated probability in [0,1] that the given label is wrong (higher = more likely wrong). */
+  readonly pLabelWrong?: number;
+  /** For `label`: `confident` or `possible` (see LABEL_VERDICTS). */
+  readonly verdict?: LabelVerdict;
   /** For duplicate kinds: the other paths in the group. */
   readonly related?: readonly string[];
   /** For `quality`: which flags. */
@@ -54,7 +69,11 @@ export interface ImageResult {
   readonly suggestedProb: number;
   /** In [0,1]; lower = more likely mislabelled. */
   readonly labelQuality: number;
+  /** True when verdict === 'confident' (pLabelWrong ≥ minConfidence). */
   readonly isLabelIssue: boolean;
+  /** Calibrated probability in [0,1] that the given label is wrong; 0 when the image could not be analysed. */
+  readonly pLabelWrong: number;
+  readonly verdict: LabelVerdict;
   /** Share of the k nearest neighbours that carry the same given label. */
   readonly neighbourAgreement: number;
   /** Outlier score in [0,1], higher = more unusual. */
@@ -89,6 +108,25 @@ export interface ModelInfo {
   readonly inputSize: number;
 }
 
+/**
+ * Answers "is the last-layer model the limit, or are my labels the problem?" on the user's own data.
+ * Every accuracy is cross-validated (out-of-fold) against the given labels, in [0,1].
+ */
+export interface Diagnosis {
+  /** (a) the linear head (softmax regression) on the given labels. */
+  readonly linear: number;
+  /** (b) the same head refitted after dropping the confident label issues, scored on the kept images. */
+  readonly linearCleaned: number;
+  /** Images dropped for (b). */
+  readonly dropped: number;
+  /** (c) a deeper head (one hidden layer); null when not measured (too few images). */
+  readonly mlp: number | null;
+  /** (d) k-nearest-neighbour vote. */
+  readonly knn: number;
+  /** One sentence: which lever (cleaning labels or a stronger model/backbone) is bigger. */
+  readonly summary: string;
+}
+
 export interface AnalysisResult {
   readonly schemaVersion: 1;
   readonly tool: 'labellint';
@@ -107,8 +145,14 @@ export interface AnalysisResult {
   readonly confusion: readonly (readonly number[])[];
   /** K×K estimated P(given = i | true = j) (cleanlab's noise matrix, columns sum to 1). */
   readonly noiseMatrix: readonly (readonly number[])[];
-  /** Estimated share of wrong labels overall. */
+  /** Estimated share of wrong labels overall (the mean of pLabelWrong over analysed images). */
   readonly estimatedNoiseRate: number;
+  /** 90% interval of `estimatedNoiseRate` (bootstrap), [low, high]. */
+  readonly noiseInterval: readonly [number, number];
+  /** Label issues with verdict 'possible' (the review queue); `counts.label` holds the confident ones. */
+  readonly possibleLabelIssues: number;
+  /** "Labels or model?": cross-validated accuracies of several heads on the user's own data; null when not measured. */
+  readonly diagnosis: Diagnosis | null;
   /** K: estimated share of wrong labels per given class. */
   readonly perClassNoiseRate: readonly number[];
   /** Out-of-fold accuracy of the classifier against the given labels. */

@@ -37,6 +37,11 @@ export interface Settings {
   readonly seed: number;
   readonly labelFilter: LabelFilter;
   /**
+   * Calibrated probability that a label is wrong at or above which an image is a confident label issue
+   * (Problems-panel warning, `is_label_issue`, counts); below it, down to POSSIBLE_MIN_P, it is "possible".
+   */
+  readonly minConfidence: number;
+  /**
    * Embedding cosine similarity at or above which two neighbours are near-duplicates on their own.
    * Below it, a near-duplicate also needs a perceptual-hash match (see server/engine/duplicates.ts).
    */
@@ -64,6 +69,7 @@ export const DEFAULT_SETTINGS: Settings = {
   k: 10,
   seed: 42,
   labelFilter: 'prune_by_noise_rate',
+  minConfidence: 0.5,
   nearDuplicateThreshold: 0.995,
   severities: {
     label: 'warning',
@@ -115,6 +121,7 @@ export function sanitizeSettings(raw: unknown): Settings {
     k: int(r.k, d.k, 1, 100),
     seed: int(r.seed, d.seed, 0, 2 ** 31 - 1),
     labelFilter: oneOf(r.labelFilter, LABEL_FILTERS, d.labelFilter),
+    minConfidence: num(r.minConfidence, d.minConfidence, 0.01, 1),
     nearDuplicateThreshold: num(r.nearDuplicateThreshold, d.nearDuplicateThreshold, 0.5, 1),
     severities,
     exclude: strings(r.exclude),

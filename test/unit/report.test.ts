@@ -6,7 +6,7 @@ import type { AnalysisResult, ImageResult } from '../../protocol/results';
 
 function image(path: string, given: string, suggested: string, q: number, issue: boolean): ImageResult {
   return { path, hash: 'h' + path, split: null, givenLabel: given, suggestedLabel: suggested, suggestedProb: 0.9, labelQuality: q,
-    isLabelIssue: issue, neighbourAgreement: 0.5, outlierScore: 0.1, x: 0, y: 0, issueKinds: issue ? ['label'] : [], reviewed: false };
+    isLabelIssue: issue, pLabelWrong: issue ? 0.9 : 0.05, verdict: issue ? 'confident' : 'none', neighbourAgreement: 0.5, outlierScore: 0.1, x: 0, y: 0, issueKinds: issue ? ['label'] : [], reviewed: false };
 }
 
 function result(): AnalysisResult {
@@ -15,7 +15,7 @@ function result(): AnalysisResult {
     model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'],
     images: [image('cat/a,"b".png', 'cat', 'dog', 0.1, true), image('dog/<img src=x onerror=alert(1)>.png', 'dog', 'dog', 0.9, false)],
     issues: [{ kind: 'label', path: 'cat/a,"b".png', score: 0.9, message: "Labelled 'cat' but looks like 'dog' (90%)", suggestedLabel: 'dog', suggestedProb: 0.9 }],
-    scanProblems: [], duplicates: [], confusion: [[0, 1], [0, 1]], noiseMatrix: [[0.8, 0.1], [0.2, 0.9]],
+    scanProblems: [], noiseInterval: [0.4, 0.6], possibleLabelIssues: 0, diagnosis: null, duplicates: [], confusion: [[0, 1], [0, 1]], noiseMatrix: [[0.8, 0.1], [0.2, 0.9]],
     estimatedNoiseRate: 0.15, perClassNoiseRate: [0.2, 0.1], cvAccuracy: 0.5,
     counts: { label: 1, duplicate: 0, 'conflicting-duplicate': 0, leakage: 0, outlier: 0, broken: 0, quality: 0 },
     timings: { embed: 1200 }, settings: {},

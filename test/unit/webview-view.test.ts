@@ -163,13 +163,13 @@ test('shortcutHints: digits for the first ten, shortest unique prefix, none for 
 
 function image(path: string, given: string, suggested: string | null, q: number, kinds: ImageResult['issueKinds'] = []): ImageResult {
   return { path, hash: 'a'.repeat(64), split: null, givenLabel: given, suggestedLabel: suggested, suggestedProb: 0.9, labelQuality: q,
-    isLabelIssue: kinds.includes('label'), neighbourAgreement: 0.5, outlierScore: 0, x: q, y: -q, issueKinds: kinds, reviewed: false };
+    isLabelIssue: kinds.includes('label'), pLabelWrong: kinds.includes('label') ? 0.9 : 0, verdict: kinds.includes('label') ? 'confident' : 'none', neighbourAgreement: 0.5, outlierScore: 0, x: q, y: -q, issueKinds: kinds, reviewed: false };
 }
 
 function result(images: ImageResult[]): AnalysisResult {
   return {
     schemaVersion: 1, tool: 'labellint', createdAt: '2026-01-01T00:00:00Z', root: '/r', layout: 'imagefolder',
-    model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'], images, issues: [], scanProblems: [],
+    model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'], images, issues: [], scanProblems: [], noiseInterval: [0, 0], possibleLabelIssues: 0, diagnosis: null,
     duplicates: [{ paths: ['dog/2.png', 'cat/1.png'], exact: true, similarity: 1, labels: ['dog', 'cat'], splits: [null, null] }],
     confusion: [[1, 1], [1, 1]], noiseMatrix: [[1, 0], [0, 1]], estimatedNoiseRate: 0, perClassNoiseRate: [0, 0], cvAccuracy: 1,
     counts: { label: 0, duplicate: 0, 'conflicting-duplicate': 0, leakage: 0, outlier: 0, broken: 0, quality: 0 }, timings: {}, settings: {},
