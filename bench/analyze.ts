@@ -21,7 +21,8 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { Matrix, makeRng } from '../server/engine/types';
+import { Matrix } from '../server/engine/types';
+import { makeRng } from '../server/engine/numerics/rng';
 import { l2NormalizeRows, matmulABt, pca } from '../server/engine/numerics/linalg';
 import { crossValFit, rescoreAfterRelabel } from '../server/engine/labels/classifier';
 import { buildKnnGraph, buildKnnGraphSync } from '../server/engine/numerics/knn';

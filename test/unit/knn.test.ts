@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { l2NormalizeRows } from '../../server/engine/numerics/linalg';
 import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours, rerankExact } from '../../server/engine/numerics/knn';
 import { denseKernelModule } from '../../server/engine/numerics/wasm/kernels';

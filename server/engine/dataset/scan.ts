@@ -8,11 +8,12 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '../../../protocol/dataset';
-import { isImageFile, namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
+import { isImageFile } from './imageFiles';
+import { namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
 import type { LabelsCsv } from './csv';
 
 // csv.ts owns the extension list (it needs it and must not import this module); re-exported here as the public home.
-export { IMAGE_EXTENSIONS, isImageFile } from './csv';
+export { IMAGE_EXTENSIONS, isImageFile } from './imageFiles';
 
 export interface ScanOptions {
   /** Explicit labels CSV; a relative path is resolved against the dataset root. Forces the CSV layout. */

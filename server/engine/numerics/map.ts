@@ -17,7 +17,8 @@
  */
 import { UMAP } from 'umap-js';
 import { findABParams } from 'umap-js/dist/umap';
-import { CancelledError, makeRng } from '../types';
+import { CancelledError } from '../types';
+import { makeRng } from './rng';
 import type { IsCancelled, KnnGraph, Matrix, ProgressFn } from '../types';
 import { buildKnnGraph } from './knn';
 import { l2NormalizeRows } from './linalg';
