@@ -1,7 +1,9 @@
 /**
  * Which cross-validation fold each example belongs to. The product's folds depend on the images, not on
- * file order (`hashFolds`), so a relabel or a move leaves every other image in its fold.
+ * file order (`hashFolds`), so a relabel or a move leaves every other image in its fold. Callers without
+ * content hashes (tests, benches; the classifier's default) get exactly balanced seeded folds (`stratifiedFolds`).
  */
+import { makeRng } from '../numerics/rng';
 
 /**
  * A class needs this many images per fold before its folds come from content hashes alone; smaller
@@ -36,4 +38,25 @@ export function hashFolds(hashes: readonly string[], labels: Int32Array, K: numb
     }
   }
   return out;
+}
+
+/**
+ * Seeded stratified folds, for callers without content hashes (the classifier's and the MLP's default; tests
+ * and benches): each class's examples are shuffled (seeded) and dealt round-robin, continuing where the
+ * previous class stopped, so fold sizes stay within one of each other. The product passes `hashFolds` instead.
+ */
+export function stratifiedFolds(labels: Int32Array, K: number, folds: number, seed: number): Int32Array {
+  const rng = makeRng(seed);
+  const byClass: number[][] = Array.from({ length: K }, () => []);
+  labels.forEach((y, i) => byClass[y].push(i));
+  const foldOf = new Int32Array(labels.length);
+  let next = 0;
+  for (const members of byClass) {
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      const t = members[i]; members[i] = members[j]; members[j] = t;
+    }
+    for (const i of members) { foldOf[i] = next; next = (next + 1) % folds; }
+  }
+  return foldOf;
 }

@@ -11,7 +11,8 @@
 import { CancelledError, IsCancelled, Matrix, ProgressFn } from '../types';
 import { makeRng } from '../numerics/rng';
 import { assertFiniteRows, pca } from '../numerics/linalg';
-import { columnStats, standardise, stratifiedFolds } from './classifier';
+import { columnStats, standardise } from './classifier';
+import { stratifiedFolds } from './folds';
 
 export const MLP_DEFAULTS = {
   hidden: 256,
