@@ -254,7 +254,6 @@ function recallOf(g: { indices: Int32Array }, truth: { indices: Int32Array }, n:
 
 async function realRecall(dir: string): Promise<void> {
   // The model key is not exposed by AnalysisCache; read it (read-only) from the same file, then load through the cache.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Database = require('better-sqlite3') as new (file: string, o: { readonly: boolean }) => { prepare(q: string): { all(): unknown[] }; close(): void };
   const db = new Database(path.join(stateDir(dir), CACHE_FILE), { readonly: true });
   const models = db.prepare('SELECT model_key AS key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC').all() as { key: string; n: number }[];

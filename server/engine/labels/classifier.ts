@@ -10,7 +10,6 @@
  * tensor round-trip per iteration on top. The model is exactly the "last layer" a tfjs head would train.
  */
 import { CancelledError, IsCancelled, Matrix, ProgressFn } from '../types';
-import { makeRng } from '../numerics/rng';
 import { stratifiedFolds } from './folds';
 import { assertFiniteRows, pca } from '../numerics/linalg';
 

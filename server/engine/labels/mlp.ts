@@ -206,7 +206,7 @@ function trainMlp(X: Matrix, labels: Int32Array, K: number, rows: Int32Array, op
   let step = 0;
   let bestLoss = Infinity;
   let since = 0;
-  let epoch = 0;
+  let epoch: number;
   for (epoch = 1; epoch <= maxEpochs; epoch++) {
     if (opts.isCancelled?.()) throw new CancelledError();
     shuffle(order, rng);

@@ -289,11 +289,6 @@ export function pca(X: Matrix, dims: number, opts: PcaOptions): PcaResult {
     orthonormalizeRows(Q, l, F);
     return Q;
   };
-  const toF32RowMajorFxl = (Q: Float64Array): Float32Array => {
-    const out = new Float32Array(F * l);
-    for (let j = 0; j < l; j++) for (let i = 0; i < F; i++) out[i * l + j] = Q[j * F + i];
-    return out;
-  };
   // Aᵀ (D×F) once, so Aᵀ·Q also runs on the register-blocked A·Bᵀ kernel (the axpy form, matmulAtBTransposed,
   // streamed a 1 MB accumulator per row and was the slowest step at 10k×1792).
   const At = new Float32Array(D * F);
