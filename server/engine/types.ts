@@ -1,6 +1,7 @@
 /**
  * Engine-internal shared shapes. Matrices are row-major typed arrays with their shape noted.
  */
+import type { Phase } from '../../protocol/progress';
 
 /** A dense row-major float matrix: `data.length === rows * cols`. */
 export interface Matrix {
@@ -22,7 +23,7 @@ export interface KnnGraph {
 }
 
 /** Progress callback for long loops: `done` of `total` units of `phase`. Return nothing. */
-export type ProgressFn = (phase: string, done: number, total: number) => void;
+export type ProgressFn = (phase: Phase, done: number, total: number) => void;
 
 /** A cancellation check; long loops call it between blocks and stop with `CancelledError` when it returns true. */
 export type IsCancelled = () => boolean;

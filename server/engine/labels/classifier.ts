@@ -91,13 +91,13 @@ export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: Clas
   const memory: (LbfgsMemory | null)[] = [];
   for (let f = 0; f < folds; f++) {
     if (opts.isCancelled?.()) throw new CancelledError();
-    opts.onProgress?.('classifier folds', f, folds);
+    opts.onProgress?.('classify', f, folds);
     const fit = trainFold(features, labels, K, foldOf, f, l2, maxIter, null, null, opts.isCancelled);
     weights.push(fit?.w ?? null);
     memory.push(fit?.memory ?? null);
     predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
   }
-  opts.onProgress?.('classifier folds', folds, folds);
+  opts.onProgress?.('classify', folds, folds);
   const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
   return { features, labels: Int32Array.from(labels), K, folds, foldOf, weights, memory, l2, result };
 }

@@ -85,7 +85,7 @@ export function crossValPredictProbsMlp(X: Matrix, labels: Int32Array, K: number
   const epochs: number[] = [];
   for (let f = 0; f < folds; f++) {
     if (opts.isCancelled?.()) throw new CancelledError();
-    opts.onProgress?.('mlp folds', f, folds);
+    opts.onProgress?.('classify', f, folds);
     const train: number[] = [];
     const test: number[] = [];
     for (let i = 0; i < N; i++) (foldOf[i] === f ? test : train).push(i);
@@ -94,7 +94,7 @@ export function crossValPredictProbsMlp(X: Matrix, labels: Int32Array, K: number
     const p = predictRows(model, feats, Int32Array.from(test));
     test.forEach((i, r) => predProbs.set(p.subarray(r * K, (r + 1) * K), i * K));
   }
-  opts.onProgress?.('mlp folds', folds, folds);
+  opts.onProgress?.('classify', folds, folds);
   let correct = 0;
   for (let i = 0; i < N; i++) if (argmax(predProbs, i * K, K) === labels[i]) correct++;
   return { predProbs, foldOf, cvAccuracy: correct / N, epochs };

@@ -7,7 +7,6 @@
  */
 import type { Settings } from '../../../protocol/settings';
 import type { DuplicateGroup, Issue, QualityFlag } from '../../../protocol/results';
-import type { AnalysisProgress } from '../../../protocol/progress';
 import type { ProgressFn } from '../types';
 import { buildKnnGraph } from '../numerics/knn';
 import type { EmbeddedItem } from './embeddedItem';
@@ -74,7 +73,7 @@ function spread(analysed: Int32Array, n: number, map: MapPoints | null): { x: Fl
 export async function lintEmbeddings(input: LintInput, settings: Settings, hooks: StageHooks, timings: Record<string, number>): Promise<LintOutput> {
   const { classes, items } = input;
   const isCancelled = hooks.isCancelled ?? (() => false);
-  const onPhase: ProgressFn = (phase, done, total) => hooks.onProgress?.({ phase: phase as AnalysisProgress['phase'], done, total });
+  const onPhase: ProgressFn = (phase, done, total) => hooks.onProgress?.({ phase, done, total });
 
   const rows = embeddingRows(items, classes);
   const m = rows.analysed.length;
