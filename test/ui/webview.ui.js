@@ -41,7 +41,7 @@ need(REPORT, 'run `node bin/labellint.js analyze sample/fashion-mnist-mini --qui
 
 const { renderPage } = require(path.join(OUT, 'webview', 'page.js'));
 const wv = require(path.join(OUT, 'protocol', 'webview.js'));
-const { ThumbnailCache, thumbDir, resolveInsideRoot } = require(path.join(OUT, 'server', 'engine', 'thumbs.js'));
+const { ThumbnailCache, thumbDir, resolveInsideRoot } = require(path.join(OUT, 'server', 'engine', 'dataset', 'thumbs.js'));
 const { mostConfused } = require(path.join(OUT, 'webview', 'matrix.js'));
 
 /** The real result plus one hostile file name (it must render as text). */

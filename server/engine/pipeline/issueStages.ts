@@ -5,7 +5,8 @@
  */
 import type { DuplicateGroup, Issue, QualityFlag } from '../../../protocol/results';
 import type { KnnGraph } from '../types';
-import { findDuplicateGroups, duplicateIssues } from '../issues/duplicates';
+import { findDuplicateGroups } from '../issues/duplicates';
+import { duplicateIssues } from '../issues/duplicateIssues';
 import { outlierScores, findOutliers, outlierIssues } from '../issues/outliers';
 import { qualityFlags } from '../issues/quality';
 import type { QualityStats } from '../dataset/quality';
