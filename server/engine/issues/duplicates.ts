@@ -24,7 +24,7 @@
  *
  * Every image is in at most one group. A group is `exact` when all its members share one hash.
  */
-import type { DuplicateGroup, Issue } from '../../../protocol/results';
+import type { DuplicateGroup } from '../../../protocol/results';
 import type { Split } from '../../../protocol/dataset';
 import type { KnnGraph } from '../types';
 import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from '../dataset/phash';
