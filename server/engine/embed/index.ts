@@ -110,37 +110,7 @@ export async function createEmbedder(opts: EmbedderOptions = {}): Promise<Embedd
     executor = poolExecutor(pool);
     ({ backend: backendName, backendDetail } = pool);
   } else {
-    const tf = require('@tensorflow/tfjs-core') as typeof tfc;
-    let accelerated: BackendResult | undefined;
-    let skipped: string[] = [];
-    if (backend === 'auto') {
-      ({ result: accelerated, skipped } = await tryAccelerated(tf));
-    } else {
-      accelerated = backend === 'webgpu' ? await setupWebgpu(tf) : await setupNative(tf, backend === 'tensorflow-gpu');
-    }
-    let inProcess: Executor | undefined;
-    if (accelerated) {
-      try {
-        inProcess = await inProcessExecutor(tf, model, flipTta);
-      } catch (e) {
-        // An explicit choice reports the failure; 'auto' falls back to the WASM pool and says why.
-        if (backend !== 'auto') throw e;
-        skipped.push(`${accelerated.name}: the model failed to load (${(e as Error).message.split('\n')[0]})`);
-      }
-    }
-    if (inProcess && accelerated) {
-      executor = inProcess;
-      backendName = accelerated.name;
-      backendDetail = accelerated.detail;
-    } else {
-      // Only 'auto' gets here: ONNX Runtime when installed, else the WASM pool.
-      const onnx = await tryOnnxPool(model, { workers, flipTta });
-      if (!onnx.pool) skipped.push(onnx.reason);
-      const pool = onnx.pool ?? (await WorkerPool.start({ model, backend: 'wasm', workers, flipTta }));
-      executor = poolExecutor(pool);
-      backendName = pool.backend;
-      backendDetail = `${pool.backendDetail}; skipped: ${skipped.join('; ')}`;
-    }
+    ({ executor, backendName, backendDetail } = await startTfjs(backend, model, workers, flipTta));
   }
 
   const size = model.spec.inputSize;
@@ -165,6 +135,39 @@ export async function createEmbedder(opts: EmbedderOptions = {}): Promise<Embedd
       await executor.dispose();
     },
   };
+}
+
+/** TF.js backends: an accelerated one in this thread (native, GPU, WebGPU) or, for 'auto', ONNX Runtime or the WASM pool. */
+async function startTfjs(
+  backend: BackendChoice,
+  model: ResolvedModel,
+  workers: number,
+  flipTta: boolean,
+): Promise<{ executor: Executor; backendName: string; backendDetail: string }> {
+  const tf = require('@tensorflow/tfjs-core') as typeof tfc;
+  let accelerated: BackendResult | undefined;
+  let skipped: string[] = [];
+  if (backend === 'auto') {
+    ({ result: accelerated, skipped } = await tryAccelerated(tf));
+  } else {
+    accelerated = backend === 'webgpu' ? await setupWebgpu(tf) : await setupNative(tf, backend === 'tensorflow-gpu');
+  }
+  let inProcess: Executor | undefined;
+  if (accelerated) {
+    try {
+      inProcess = await inProcessExecutor(tf, model, flipTta);
+    } catch (e) {
+      // An explicit choice reports the failure; 'auto' falls back to the WASM pool and says why.
+      if (backend !== 'auto') throw e;
+      skipped.push(`${accelerated.name}: the model failed to load (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (inProcess && accelerated) return { executor: inProcess, backendName: accelerated.name, backendDetail: accelerated.detail };
+  // Only 'auto' gets here: ONNX Runtime when installed, else the WASM pool.
+  const onnx = await tryOnnxPool(model, { workers, flipTta });
+  if (!onnx.pool) skipped.push(onnx.reason);
+  const pool = onnx.pool ?? (await WorkerPool.start({ model, backend: 'wasm', workers, flipTta }));
+  return { executor: poolExecutor(pool), backendName: pool.backend, backendDetail: `${pool.backendDetail}; skipped: ${skipped.join('; ')}` };
 }
 
 async function embedAll(executor: Executor, images: readonly Uint8Array[], size: number, batchSize: number): Promise<Float32Array[]> {
