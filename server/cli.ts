@@ -2,13 +2,13 @@
  * `labellint` command line: the same engine as the language server, headless, for pipelines.
  * Exit codes: 0 ok, 1 more label issues than --max-label-issues, 2 usage or fatal error, 130 interrupted.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from './cli/args';
 import { createProgress } from './cli/progress';
 import { runAnalysis, collectEmbeddings } from './engine/analyze';
 import { CancelledError } from './engine/types';
 import { formatSummary, toCsv, toJson } from './report/text';
+import { outputRefusal, writeReport } from './report/output';
 import type { AnalysisResult } from '../protocol/results';
 
 export const EXIT_OK = 0;
@@ -17,13 +17,6 @@ export const EXIT_ERROR = 2;
 /** Conventional exit code after SIGINT (128 + 2). */
 export const EXIT_INTERRUPTED = 130;
 
-/** Writes a file atomically (temp file + rename) so a reader never sees half a report. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 async function render(result: AnalysisResult, format: Format): Promise<string | Buffer> {
   switch (format) {
@@ -53,6 +46,13 @@ export function outputPaths(cmd: AnalyzeCommand, root: string): Map<Format, stri
 
 async function analyze(cmd: AnalyzeCommand): Promise<number> {
   const root = resolve(cmd.root);
+  // Output problems are found now, not after the analysis.
+  const outputs = cmd.embedOnly ? new Map<Format, string>() : outputPaths(cmd, root);
+  const refusals = [...outputs.values()].map((p) => outputRefusal(p, { root, force: cmd.force })).filter((r): r is string => r !== null);
+  if (refusals.length > 0) {
+    process.stderr.write(refusals.map((r) => `labellint: ${r}\n`).join(''));
+    return EXIT_ERROR;
+  }
   const bar = createProgress(process.stderr, { quiet: cmd.quiet });
   let cancelled = false;
   const onSigint = (): void => {
@@ -76,8 +76,8 @@ async function analyze(cmd: AnalyzeCommand): Promise<number> {
     const result = await runAnalysis(root, cmd.settings, hooks);
     bar.end();
     process.stdout.write(formatSummary(result) + '\n');
-    for (const [format, path] of outputPaths(cmd, root)) {
-      writeFileAtomic(path, await render(result, format));
+    for (const [format, path] of outputs) {
+      writeReport(path, await render(result, format), root);
       process.stdout.write(`Wrote ${format.toUpperCase()} report: ${path}\n`);
     }
     if (cmd.maxLabelIssues !== null && result.counts.label > cmd.maxLabelIssues) {
