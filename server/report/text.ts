@@ -3,10 +3,11 @@
  */
 import type { AnalysisResult, IssueKind } from '../../protocol/results';
 import { ISSUE_KINDS } from '../../protocol/results';
+import { quoteField } from '../engine/dataset/csvCodec';
 
-/** Quote a CSV field when it holds a comma, quote, CR or LF (RFC 4180). */
+/** Quote a CSV field when it needs it (RFC 4180; the one CSV codec's quoting). */
 export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return quoteField(s);
 }
 
 export const CSV_COLUMNS = [
