@@ -4,7 +4,7 @@
  * resolution are the engine's (`parseLabelsCsv`), so the editor and the scanner point at the same cells.
  */
 import type { Position } from '../../protocol/lsp';
-import { parseLabelsCsv } from '../engine/csv';
+import { parseLabelsCsv } from '../engine/dataset/csv';
 import {
   ENCODING_NAMES,
   detectDelimiter,

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { decodeCsv, detectEncoding, editCell, encodeCsv, readCsv, type CsvEncoding } from '../../server/engine/dataset/csvCodec';
 import { readCsvTable } from '../../server/lsp/csv';
 import { planRelabel, type PlanContext } from '../../server/lsp/plan';
-import { scanDataset } from '../../server/engine/scan';
+import { scanDataset } from '../../server/engine/dataset/scan';
 import { image, makeResult } from './lsp-fixture';
 import { makeTree, removeTree, IMG } from './helpers/scan-fixtures';
 

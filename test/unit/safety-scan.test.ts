@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Inventory } from '../../protocol/dataset';
-import { scanDataset } from '../../server/engine/scan';
+import { scanDataset } from '../../server/engine/dataset/scan';
 import { IMG } from './helpers/scan-fixtures';
 import { withTimeout } from './trust-helpers';
 
