@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '../../../protocol/dataset';
 import { isImageFile, namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
 import type { LabelsCsv } from './csv';
-import { decodeCsv } from './dataset/csvCodec';
-import { realPathInside } from './dataset/safePath';
+import { decodeCsv } from './csvCodec';
+import { realPathInside } from './safePath';
 
 // csv.ts owns the extension list (it needs it and must not import this module); re-exported here as the public home.
 export { IMAGE_EXTENSIONS, isImageFile } from './csv';
