@@ -182,16 +182,25 @@ async function embedMissing(
   };
   // A small pool of batch runners: each decodes its batch then waits for inference, so while one
   // batch is on a worker, the next is being decoded by sharp's thread pool.
+  // On cancel or on the first error every runner stops taking batches, and the error is thrown only once all have
+  // stopped: nothing is left running on a worker or writing to the cache when the caller disposes them, and the first
+  // error (a full disk, EACCES) is reported as itself, not as whatever the shutdown causes.
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const runners = Math.max(1, workers * BATCHES_IN_FLIGHT_PER_WORKER);
   await Promise.all(
     Array.from({ length: Math.min(runners, batches.length) }, async () => {
-      while (next < batches.length) {
-        checkCancel(hooks);
-        await runBatch(batches[next++]);
+      while (next < batches.length && failure === null) {
+        try {
+          checkCancel(hooks);
+          await runBatch(batches[next++]);
+        } catch (e) {
+          failure ??= { error: e };
+        }
       }
     }),
   );
+  if (failure !== null) throw (failure as { error: unknown }).error;
   return transient;
 }
 

@@ -311,10 +311,10 @@ export async function lintEmbeddings(
     const phashes = Array.from(analysed, (i) => items[i].quality?.phash ?? null);
     const phashesFlip = Array.from(analysed, (i) => items[i].quality?.phashFlip ?? null);
     duplicates = findDuplicateGroups({ hashes, graph, labels, splits, paths, classNames: [...classes], phashes, phashesFlip }, { embeddingThreshold: settings.nearDuplicateThreshold });
-    issues.push(...duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])) }));
+    for (const i of duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])) })) issues.push(i); // no spread: 100k+ items overflow the stack
     const scores = outlierScores(graph, {});
     analysed.forEach((i, r) => (outlier[i] = scores[r]));
-    issues.push(...outlierIssues({ scores, indices: findOutliers(scores, {}), paths, graph: graph! }));
+    for (const i of outlierIssues({ scores, indices: findOutliers(scores, {}), paths, graph: graph! })) issues.push(i);
     timings.duplicates = Date.now() - t;
 
     t = Date.now();
