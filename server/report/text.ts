@@ -96,6 +96,7 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
   out.push('Issues:');
   for (const k of ISSUE_KINDS) out.push(`  ${String(r.counts[k]).padStart(6)}  ${KIND_TITLES[k]}`);
   if (r.scanProblems.length > 0) out.push(`  ${String(r.scanProblems.length).padStart(6)}  files skipped while scanning`);
+  for (const n of r.scanNotes ?? []) out.push(`  note: ${n}`);
   const labelIssues = r.issues.filter((i) => i.kind === 'label').sort((a, b) => b.score - a.score);
   if (labelIssues.length > 0) {
     out.push(`Top ${Math.min(top, labelIssues.length)} suspected wrong labels:`);

@@ -11,6 +11,8 @@ import type { Inventory } from '../../protocol/dataset';
 import { scanDataset } from '../../server/engine/dataset/scan';
 import { IMG } from './helpers/scan-fixtures';
 import { withTimeout } from './trust-helpers';
+import { makeResult } from './lsp-fixture';
+import { formatSummary } from '../../server/report/text';
 
 const paths = (inv: Inventory): string[] => inv.items.map((i) => i.path);
 /** Problems other than class-size ones (the fixtures make small classes on purpose). */
@@ -154,4 +156,11 @@ test('scan: loose images in the root, dot-named class folders and the --max-imag
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }
+});
+
+test('summary: the scan notes (loose images, hidden folders, the max-images cut) are printed with the result', () => {
+  const r = { ...makeResult({ root: '/d', classes: ['a'], images: [], issues: [] }), scanNotes: ['Skipped image files not inside a class folder: 1 image file in the root folder.', "Skipped 1 hidden folder (name starting with '.'): .private."] };
+  const text = formatSummary(r);
+  assert.match(text, /note: Skipped image files not inside a class folder: 1 image file in the root folder/);
+  assert.match(text, /note: Skipped 1 hidden folder/);
 });

@@ -221,6 +221,7 @@ export async function collectEmbeddings(
   progress(hooks, 'scan', inv.items.length, inv.items.length);
   timings.scan = Date.now() - t;
   for (const p of inv.problems) hooks.log?.(p.message);
+  for (const n of inv.notes ?? []) hooks.log?.(n);
 
   const cache = AnalysisCache.open(inv.root, { log: hooks.log });
   try {
