@@ -36,7 +36,7 @@ test('safe write: planted <name>.tmp-<pid> links are never written through; temp
     fs.mkdirSync(dir, { recursive: true });
     const target = path.join(dir, 'labellint-report.json');
     for (let pid = 1; pid <= 2000; pid++) fs.symlinkSync(victim, `${target}.tmp-${pid}`);
-    fs.symlinkSync(victim, `${target}.tmp-${process.pid}`);
+    if (process.pid > 2000) fs.symlinkSync(victim, `${target}.tmp-${process.pid}`);
     writeFileSafe(target, '{"report":1}', { root: path.join(base, 'root') });
     await writeFileSafeAsync(target, '{"report":2}', { root: path.join(base, 'root') });
     assert.equal(fs.readFileSync(victim, 'utf8'), 'precious');
