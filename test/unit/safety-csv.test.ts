@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { decodeCsv, detectEncoding, editCell, encodeCsv, readCsv, type CsvEncoding } from '../../server/engine/dataset/csvCodec';
 import { readCsvTable } from '../../server/lsp/csv';
 import { planRelabel, type PlanContext } from '../../server/lsp/plan';
+import { parseUserProbs } from '../../server/engine/labels/userProbs';
 import { scanDataset } from '../../server/engine/dataset/scan';
 import { image, makeResult } from './lsp-fixture';
 import { makeTree, removeTree, IMG } from './helpers/scan-fixtures';
@@ -95,5 +96,13 @@ test('scan: 130,000 refused CSV rows (absolute and ../ paths) are reported witho
     assert.equal(inv.problems.filter((p) => p.kind === 'outside-root').length, 130_000);
   } finally {
     removeTree(root);
+  }
+});
+
+test('predicted probabilities: a UTF-16 or Latin-1 file is read through the same codec', () => {
+  for (const enc of ['utf16le', 'utf16be', 'latin1', 'utf8-bom'] as CsvEncoding[]) {
+    const bytes = encodeCsv('path,caf\u00e9,th\u00e9\r\nimg/1.png,0.25,0.75\r\n', enc);
+    const up = parseUserProbs(bytes, 'probs.csv', ['café', 'thé']);
+    assert.deepEqual([...up.byPath.get('img/1.png')!], [0.25, 0.75], enc);
   }
 });

@@ -302,7 +302,7 @@ export async function runAnalysis(root: string, settings: Settings, hooks: Analy
     let userProbs: (Float32Array | null)[] | undefined;
     if (settings.predProbsCsv) {
       const csvPath = resolve(inv.root, settings.predProbsCsv);
-      const parsed = parseUserProbs(await readFile(csvPath, 'utf8'), csvPath, inv.classes);
+      const parsed = parseUserProbs(await readFile(csvPath), csvPath, inv.classes);
       for (const p of parsed.problems) hooks.log?.(p);
       userProbs = items.map((e) => parsed.byPath.get(e.item.path) ?? null);
       const covered = userProbs.filter((p) => p !== null).length;
