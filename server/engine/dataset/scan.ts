@@ -202,9 +202,26 @@ interface Listing {
 /** A directory entry whose name is the raw bytes (`readdir` with `encoding: 'buffer'`). */
 type RawDirent = Omit<Dirent, 'name'> & { readonly name: Buffer };
 
-/** `readdir` with file types and byte names (the bundled @types/node lacks this overload). */
-function readdirBytes(dir: string): Promise<RawDirent[]> {
-  return (fsp.readdir as unknown as (p: string, o: object) => Promise<RawDirent[]>)(dir, { withFileTypes: true, encoding: 'buffer' });
+/**
+ * `readdir` with file types. Names are read as text (fast); only a folder holding a name with U+FFFD (what a byte
+ * that is not UTF-8 decodes to) is read again with byte names, so such names can be told apart and reported.
+ */
+async function readdirChecked(dir: string): Promise<{ entries: Dirent[]; badNames: Buffer[] }> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true });
+  if (!entries.some((e) => e.name.includes('\uFFFD'))) return { entries, badNames: [] };
+  // The bundled @types/node lacks the `encoding: 'buffer'` overload with file types.
+  const raw = await (fsp.readdir as unknown as (p: string, o: object) => Promise<RawDirent[]>)(dir, { withFileTypes: true, encoding: 'buffer' });
+  const good: Dirent[] = [];
+  const badNames: Buffer[] = [];
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  for (const r of raw) {
+    const name = r.name.toString('utf8');
+    if (Buffer.from(name, 'utf8').equals(r.name)) {
+      const e = byName.get(name);
+      if (e) good.push(e);
+    } else badNames.push(r.name);
+  }
+  return { entries: good, badNames };
 }
 
 /** A file name's bytes as text when they are not valid UTF-8: printable ASCII kept, other bytes as \xNN. */
@@ -233,27 +250,26 @@ function joinRel(rel: string, name: string): string {
  */
 async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>): Promise<Listing> {
   const out: Listing = { dirs: [], files: [] };
-  let entries: RawDirent[];
+  let entries: Dirent[];
+  let badNames: Buffer[];
   try {
-    // Names as bytes: a name that is not valid UTF-8 would otherwise decode to U+FFFD and collide with another.
-    entries = await ctx.limiter.run(() => readdirBytes(dir.abs));
+    // A name that is not valid UTF-8 would decode to U+FFFD and collide with another: such names are reported.
+    ({ entries, badNames } = await ctx.limiter.run(() => readdirChecked(dir.abs)));
   } catch (e) {
     const shown = dir.rel === '' ? dir.abs : showPath(dir.rel);
     ctx.problems.push({ path: dir.rel, kind: 'unreadable', message: `${shown}: folder cannot be read (${errCode(e)}); skipped` });
     return out;
   }
+  for (const raw of badNames) {
+    const rel = joinRel(dir.rel, showBytes(raw));
+    ctx.problems.push({
+      path: rel,
+      kind: 'bad-name',
+      message: `${showPath(rel)}: file name is not valid UTF-8, so it cannot be named without being confused with another; skipped (rename it to analyse it)`,
+    });
+  }
   for (const ent of entries) {
-    const raw = ent.name;
-    const name = raw.toString('utf8');
-    if (!Buffer.from(name, 'utf8').equals(raw)) {
-      const rel = joinRel(dir.rel, showBytes(raw));
-      ctx.problems.push({
-        path: rel,
-        kind: 'bad-name',
-        message: `${showPath(rel)}: file name is not valid UTF-8, so it cannot be named without being confused with another; skipped (rename it to analyse it)`,
-      });
-      continue;
-    }
+    const name = ent.name;
     if (isIgnoredName(name)) {
       if (name.startsWith('.') && !QUIET_HIDDEN.has(name.toLowerCase()) && (ent.isDirectory() || ent.isSymbolicLink())) {
         ctx.hiddenDirs.push(joinRel(dir.rel, name));
@@ -402,6 +418,8 @@ async function walkDeferred(ctx: WalkCtx, out: Candidate[]): Promise<void> {
  * `same-file` problems. Candidates without a real path are kept as they are.
  */
 function onePerRealFile(cands: Candidate[], problems: ScanProblem[]): Candidate[] {
+  // Without links every real folder is walked once, so every real file has one name already.
+  if (!cands.some((c) => c.viaLink)) return cands;
   const order = cands.slice().sort((a, b) => Number(a.viaLink ?? false) - Number(b.viaLink ?? false) || compareCodePoints(a.rel, b.rel));
   const kept = new Map<string, Candidate>();
   const out: Candidate[] = [];
