@@ -119,3 +119,18 @@ test('CLI: an output that cannot be written (folder in the way, .labellint a lin
     fs.rmSync(elsewhere, { recursive: true, force: true });
   }
 });
+
+test('engine: a .labellint that is a link is refused before the cache is opened (language server and --out elsewhere too)', async () => {
+  const { runAnalysis } = await import('../../server/engine/pipeline/analyze');
+  const { sanitizeSettings } = await import('../../protocol/settings');
+  const dir = fixture();
+  const elsewhere = tmp();
+  try {
+    fs.symlinkSync(elsewhere, path.join(dir, '.labellint'));
+    await assert.rejects(runAnalysis(dir, sanitizeSettings({ workers: 1 }), {}), /\.labellint is a symbolic link/);
+    assert.deepEqual(fs.readdirSync(elsewhere), [], 'no cache written through the link');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+  }
+});

@@ -10,7 +10,10 @@ import type { AnalysisProgress, Phase } from '../../../protocol/progress';
 import type { Settings } from '../../../protocol/settings';
 import type { DatasetItem, Inventory } from '../../../protocol/dataset';
 import { scanDataset } from '../dataset/scan';
-import { AnalysisCache } from '../store/cache';
+import { AnalysisCache, STATE_DIR } from '../store/cache';
+import { UnsafeWriteError } from '../dataset/safeWrite';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { hashBytes } from '../dataset/hash';
 import { decodeImage, DecodeError } from '../dataset/decode';
 import type { QualityStats } from '../dataset/quality';
@@ -204,6 +207,22 @@ async function embedMissing(
   return transient;
 }
 
+/**
+ * A dataset that ships `.labellint` as a link to elsewhere would have the cache and reports written there: refused
+ * before anything is opened. (Only checked, never created here: where the state goes is the store's decision.)
+ */
+function refuseLinkedStateDir(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path.join(root, STATE_DIR));
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    throw new UnsafeWriteError(`${path.join(root, STATE_DIR)} is a symbolic link; LabelLint does not write its cache through links (remove it)`, 'ELINK');
+  }
+}
+
 /** Scan, hash and embed: everything up to the per-image vectors, using and filling the cache. */
 export async function collectEmbeddings(
   root: string,
@@ -223,6 +242,7 @@ export async function collectEmbeddings(
   for (const p of inv.problems) hooks.log?.(p.message);
   for (const n of inv.notes ?? []) hooks.log?.(n);
 
+  refuseLinkedStateDir(inv.root);
   const cache = AnalysisCache.open(inv.root, { log: hooks.log });
   try {
     t = Date.now();
