@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ScanProblem, Split } from '../../../protocol/dataset';
-import { detectDelimiter, formatRow, quoteField, readCsv, type CsvDelimiter } from './csvCodec';
+import { detectDelimiter, formatRow, quoteField, readCsvValues, type CsvDelimiter } from './csvCodec';
 import { lexicallyInside, relativeInside } from './safePath';
 
 /**
@@ -41,12 +41,7 @@ export interface CsvRecord {
  * An empty line gives a record with one empty field.
  */
 export function parseCsvRecords(text: string, delimiter: CsvDelimiter = ','): CsvRecord[] {
-  const out: CsvRecord[] = [];
-  for (const r of readCsv(text, delimiter)) {
-    const fields = r.fields.map((f) => f.value);
-    out.push(r.unterminated ? { fields, line: r.line, unterminated: true } : { fields, line: r.line });
-  }
-  return out;
+  return readCsvValues(text, delimiter);
 }
 
 /** Parses CSV text into rows of fields (see `parseCsvRecords` for the rules). Delimiter defaults to `,`. */

@@ -202,14 +202,30 @@ export function detectDelimiter(text: string): CsvDelimiter {
  * Iterative, no recursion and no spread: millions of rows are fine.
  */
 export function readCsv(text: string, delimiter: CsvDelimiter = detectDelimiter(text)): CsvRecord[] {
-  const records: CsvRecord[] = [];
+  return parse(text, delimiter, true) as CsvRecord[];
+}
+
+/** `readCsv` without the offsets (values only, less garbage on million-row files). */
+export function readCsvValues(text: string, delimiter: CsvDelimiter = detectDelimiter(text)): CsvValuesRecord[] {
+  return parse(text, delimiter, false) as CsvValuesRecord[];
+}
+
+/** A record as `readCsvValues` gives it. */
+export interface CsvValuesRecord {
+  readonly fields: string[];
+  readonly line: number;
+  readonly unterminated?: boolean;
+}
+
+function parse(text: string, delimiter: CsvDelimiter, spans: boolean): (CsvRecord | CsvValuesRecord)[] {
+  const records: (CsvRecord | CsvValuesRecord)[] = [];
   const n = text.length;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
   while (i < n) {
     const recStart = i;
     const recLine = line;
-    const fields: CsvField[] = [];
+    const fields: (CsvField | string)[] = [];
     let unterminated = false;
     for (;;) {
       const fStart = i;
@@ -252,7 +268,7 @@ export function readCsv(text: string, delimiter: CsvDelimiter = detectDelimiter(
         i++;
       }
       if (i > tail) value += text.slice(tail, i);
-      fields.push({ value, start: fStart, end: i, quoted });
+      fields.push(spans ? { value, start: fStart, end: i, quoted } : value);
       if (!unterminated && i < n && text[i] === delimiter) {
         i++;
         continue;
@@ -263,7 +279,13 @@ export function readCsv(text: string, delimiter: CsvDelimiter = detectDelimiter(
     if (text.charCodeAt(i) === 13) i++;
     if (text.charCodeAt(i) === 10) i++;
     if (i > recEnd) line++;
-    records.push(unterminated ? { fields, line: recLine, start: recStart, end: recEnd, unterminated } : { fields, line: recLine, start: recStart, end: recEnd });
+    if (spans) {
+      const f = fields as CsvField[];
+      records.push(unterminated ? { fields: f, line: recLine, start: recStart, end: recEnd, unterminated } : { fields: f, line: recLine, start: recStart, end: recEnd });
+    } else {
+      const f = fields as string[];
+      records.push(unterminated ? { fields: f, line: recLine, unterminated } : { fields: f, line: recLine });
+    }
   }
   return records;
 }

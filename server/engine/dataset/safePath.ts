@@ -22,16 +22,16 @@ function relStaysInside(rel: string): boolean {
 
 /** True when `p` is `root` or lies below it, by path text only (`..` resolved, links not followed). */
 export function lexicallyInside(root: string, p: string): boolean {
-  return relStaysInside(path.relative(path.resolve(root), path.resolve(p)));
+  return relStaysInside(path.relative(root, p)); // relative() resolves both
 }
 
 /**
  * `root`-relative `/`-separated path of `abs`, or null when `abs` is not strictly below `root` (by path text).
  */
 export function relativeInside(root: string, abs: string): string | null {
-  const rel = path.relative(path.resolve(root), path.resolve(abs));
+  const rel = path.relative(root, abs); // resolves both
   if (rel === '' || !relStaysInside(rel)) return null;
-  return rel.split(path.sep).join('/');
+  return path.sep === '/' ? rel : rel.split(path.sep).join('/');
 }
 
 /**
