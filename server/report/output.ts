@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureRealDirs, targetRefusal, writeFileSafe } from '../engine/dataset/safeWrite';
+import { relativeInside } from '../engine/dataset/safePath';
 import { CSV_COLUMNS } from './text';
 
 /** Bytes read from an existing file to recognise a report. */
@@ -43,8 +44,7 @@ export interface OutputCheck {
 export function outputRefusal(target: string, opts: OutputCheck): string | null {
   const abs = path.resolve(target);
   const dir = path.dirname(abs);
-  const rel = path.relative(path.resolve(opts.root), abs);
-  const insideRoot = rel !== '' && rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel);
+  const insideRoot = relativeInside(opts.root, abs) !== null;
   try {
     if (insideRoot) ensureRealDirs(opts.root, dir);
     else fs.mkdirSync(dir, { recursive: true });
@@ -75,7 +75,6 @@ export function outputRefusal(target: string, opts: OutputCheck): string | null 
 /** Writes one report through the safe write; inside the root no folder on the way may be a link. */
 export function writeReport(target: string, data: string | Uint8Array, root: string): void {
   const abs = path.resolve(target);
-  const rel = path.relative(path.resolve(root), abs);
-  const insideRoot = rel !== '' && rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel);
+  const insideRoot = relativeInside(root, abs) !== null;
   writeFileSafe(abs, data, insideRoot ? { root } : {});
 }

@@ -11,7 +11,7 @@ import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '
 import { isImageFile, namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
 import type { LabelsCsv } from './csv';
 import { decodeCsv } from './csvCodec';
-import { realPathInside } from './safePath';
+import { realPathInside, relativeInside } from './safePath';
 
 // csv.ts owns the extension list (it needs it and must not import this module); re-exported here as the public home.
 export { IMAGE_EXTENSIONS, isImageFile } from './csv';
@@ -760,8 +760,7 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
 
   if (detected.info.layout === 'csv' && detected.csv && detected.info.csvPath) {
     const csvPath = detected.info.csvPath;
-    const rel = path.relative(rootAbs, csvPath);
-    const csvShown = rel.startsWith('..') || path.isAbsolute(rel) ? csvPath : rel.split(path.sep).join('/');
+    const csvShown = relativeInside(rootAbs, csvPath) ?? csvPath;
     for (const p of detected.csv.problems) ctx.problems.push(p); // one by one: 100k+ refused rows overflow a spread
     let excluded = 0;
     for (const r of detected.csv.rows) {
