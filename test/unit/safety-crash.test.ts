@@ -113,3 +113,43 @@ for (const [signal, expected] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     }
   });
 }
+
+test('a fatal error during embedding (disk full) is reported as itself, after every batch in flight has stopped', async () => {
+  const { runAnalysis } = await import('../../server/engine/pipeline/analyze');
+  const { sanitizeSettings } = await import('../../protocol/settings');
+  const root = tempDir('fatal-embed');
+  try {
+    fs.cpSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'csv-mini'), root, { recursive: true });
+    let calls = 0;
+    let inFlight = 0;
+    const diskFull = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const embedder = {
+      model: { id: 'fake', name: 'fake', dim: 4, inputSize: 32, key: 'fake-fatal' },
+      backend: 'cpu',
+      backendDetail: 'fake',
+      embed: async (images: readonly Uint8Array[]): Promise<Float32Array[]> => {
+        const call = ++calls;
+        inFlight++;
+        try {
+          await new Promise((r) => setTimeout(r, call === 2 ? 20 : 300));
+          if (call === 2) throw diskFull;
+          return images.map(() => Float32Array.from([1, 0, 0, 0]));
+        } finally {
+          inFlight--;
+        }
+      },
+      dispose: async () => undefined,
+    };
+    await assert.rejects(
+      runAnalysis(root, sanitizeSettings({ workers: 2, batchSize: 4 }), { embedder: embedder as never }),
+      (e: unknown) => {
+        assert.equal(e, diskFull, 'the disk-full error itself');
+        assert.equal(inFlight, 0, 'no batch still running when the error is thrown');
+        return true;
+      },
+    );
+    assert.ok(cacheIntact(root));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
