@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { WorkerPool } from '../../server/engine/embed/pool';
 import { BIN, sampleImages, tempDir } from './trust-helpers';
@@ -152,4 +152,28 @@ test('a fatal error during embedding (disk full) is reported as itself, after ev
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('ONNX Runtime: disposing the embedder while a batch runs (the language server resets it after a failed analysis) does not abort; a new one works', { skip: !ortAvailable() && 'onnxruntime-node not installed' }, () => {
+  const embedIndex = path.join(__dirname, '..', '..', 'server', 'engine', 'embed', 'index.js');
+  const script = `
+    const { createEmbedder } = require(${JSON.stringify(embedIndex)});
+    (async () => {
+      const e = await createEmbedder({ backend: 'onnx', workers: 2, batchSize: 8 });
+      const imgs = Array.from({ length: 16 }, () => new Uint8Array(e.model.inputSize * e.model.inputSize * 3));
+      await e.embed(imgs);
+      const busy = e.embed(imgs).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 30));
+      await e.dispose();
+      await busy;
+      const again = await createEmbedder({ backend: 'onnx', workers: 2, batchSize: 8 });
+      const v = await again.embed(imgs);
+      await again.dispose();
+      console.log('ok ' + v.length);
+    })().catch((err) => { console.error(err); process.exit(3); });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.doesNotMatch(r.stderr, /terminate called|Napi::Error/);
+  assert.equal(r.signal, null, `died by ${r.signal}: ${r.stderr.slice(-300)}`);
+  assert.equal(r.status, 0, r.stderr.slice(-300));
+  assert.match(r.stdout, /ok 16/);
 });
