@@ -402,14 +402,16 @@ function sameFolder(ctx: WalkCtx, dir: DirRef): void {
 
 /** Walks the folders reached through links, in path order, one at a time: each real folder once, whatever the graph. */
 async function walkDeferred(ctx: WalkCtx, out: Candidate[]): Promise<void> {
+  // Generation by generation (links found while walking linked folders come next), each sorted once.
   while (ctx.deferred.length > 0) {
-    ctx.deferred.sort((a, b) => compareCodePoints(b.dir.rel, a.dir.rel));
-    const next = ctx.deferred.pop()!;
-    if (ctx.visitedDirs.has(next.dir.real)) {
-      sameFolder(ctx, next.dir);
-      continue;
+    const generation = ctx.deferred.splice(0).sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
+    for (const next of generation) {
+      if (ctx.visitedDirs.has(next.dir.real)) {
+        sameFolder(ctx, next.dir);
+        continue;
+      }
+      await walkClass(ctx, { ...next.dir, viaLink: false }, next.ancestors, next.label, next.split, out);
     }
-    await walkClass(ctx, { ...next.dir, viaLink: false }, next.ancestors, next.label, next.split, out);
   }
 }
 
