@@ -4,7 +4,7 @@
 import type { AnalysisProgress } from '../protocol/progress';
 import type { ImageResult } from '../protocol/results';
 import type { ResultSummary } from '../protocol/lsp';
-import { quoteField } from '../server/engine/dataset/csvCodec';
+import { quoteField } from '../protocol/csvQuote';
 
 export function statusText(p: AnalysisProgress, backend: string | null): string {
   const parts = [`${p.phase} ${p.done}/${p.total}`];

@@ -9,8 +9,10 @@
  * outside the edited cell.
  */
 
+import type { CsvDelimiter } from '../../../protocol/csvQuote';
+
+export type { CsvDelimiter } from '../../../protocol/csvQuote';
 export type CsvEncoding = 'utf8' | 'utf8-bom' | 'utf16le' | 'utf16be' | 'latin1';
-export type CsvDelimiter = ',' | ';' | '\t';
 const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
 
 /** Readable name of an encoding for messages. */
@@ -290,22 +292,7 @@ function parse(text: string, delimiter: CsvDelimiter, spans: boolean): (CsvRecor
   return records;
 }
 
-/** True when a value must be quoted: it holds the delimiter, a quote or a line break, or starts/ends with space. */
-export function needsQuotes(value: string, delimiter: CsvDelimiter = ','): boolean {
-  return value.includes(delimiter) || /["\r\n]/.test(value) || /^\s|\s$/.test(value);
-}
-
-/** The field text for `value`: quoted when it needs it or when `quote` asks (to keep an existing style). */
-export function quoteField(value: string, delimiter: CsvDelimiter = ',', quote = false): string {
-  return quote || needsQuotes(value, delimiter) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/** One CSV line (no line break). */
-export function formatRow(values: readonly string[], delimiter: CsvDelimiter = ','): string {
-  let s = '';
-  for (let k = 0; k < values.length; k++) s += (k === 0 ? '' : delimiter) + quoteField(values[k], delimiter);
-  return s;
-}
+export { formatRow, needsQuotes, quoteField } from '../../../protocol/csvQuote';
 
 // ---------------------------------------------------------------------------------------------
 // Byte-exact edits
