@@ -2,7 +2,7 @@
 /**
  * Real-browser test of the report webview (not part of `npm test`; needs Debian's /usr/bin/chromium).
  *
- *   npx tsc -p . && npx tsc -p tsconfig.webview.json
+ *   npx tsc -p . && npx tsc -p webview/tsconfig.json
  *   node bin/labellint.js analyze sample/fashion-mnist-mini --quiet
  *   node test/ui/webview.ui.js            # screenshots into artifacts/ui/
  *
@@ -35,7 +35,7 @@ function need(file, hint) {
     process.exit(2);
   }
 }
-need(path.join(OUT, 'webview', 'webview', 'main.js'), 'run `npx tsc -p tsconfig.webview.json`');
+need(path.join(OUT, 'webview', 'webview', 'main.js'), 'run `npx tsc -p webview/tsconfig.json`');
 need(path.join(OUT, 'webview', 'page.js'), 'run `npx tsc -p .`');
 need(REPORT, 'run `node bin/labellint.js analyze sample/fashion-mnist-mini --quiet`');
 

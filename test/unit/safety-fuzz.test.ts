@@ -126,7 +126,7 @@ test(`fuzz: ${CSV_ITERATIONS} random CSVs in every encoding round-trip byte for 
     let text = '';
     for (let k = int(rng, 80); k > 0; k--) text += alphabet[int(rng, alphabet.length)];
     const enc = encodings[int(rng, encodings.length)];
-    if (unencodable(text, enc)) text = text.replace(/[^\u0000-\u00ff]/gu, 'z');
+    if (unencodable(text, enc)) text = [...text].map((ch) => (ch.codePointAt(0)! > 0xff ? 'z' : ch)).join('');
     if (text.charCodeAt(0) === 0xfeff) text = 'q' + text;
     const bytes = encodeCsv(text, enc);
     const d = decodeCsv(bytes);

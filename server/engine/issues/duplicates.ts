@@ -27,7 +27,7 @@
 import type { DuplicateGroup, Issue } from '../../../protocol/results';
 import type { Split } from '../../../protocol/dataset';
 import type { KnnGraph } from '../types';
-import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from '../dataset/quality';
+import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from '../dataset/phash';
 
 /**
  * Largest pHash Hamming distance (of 256 bits) between near duplicates. Measured by bench/duplicates.ts

@@ -9,7 +9,8 @@
  * tfjs-wasm matMul were 10–60× slower than the JS kernel for these shapes, and an L-BFGS loop would add a
  * tensor round-trip per iteration on top. The model is exactly the "last layer" a tfjs head would train.
  */
-import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from '../types';
+import { CancelledError, IsCancelled, Matrix, ProgressFn } from '../types';
+import { stratifiedFolds } from './folds';
 import { assertFiniteRows, pca } from '../numerics/linalg';
 
 /** L2 penalty on the weights for standardised features; mild, because 1–20 % label noise is expected. */
@@ -38,7 +39,7 @@ export interface ClassifierOptions {
   maxIter?: number;
   /** PCA dims before training; 0 = none. Default: DEFAULT_PCA_DIMS when X has more than PCA_WHEN_COLS_ABOVE columns. */
   pcaDims?: number;
-  /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: stratifiedFolds. */
+  /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: `stratifiedFolds` (labels/folds.ts). */
   foldOf?: Int32Array;
   onProgress?: ProgressFn;
   isCancelled?: IsCancelled;
@@ -90,13 +91,13 @@ export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: Clas
   const memory: (LbfgsMemory | null)[] = [];
   for (let f = 0; f < folds; f++) {
     if (opts.isCancelled?.()) throw new CancelledError();
-    opts.onProgress?.('classifier folds', f, folds);
+    opts.onProgress?.('classify', f, folds);
     const fit = trainFold(features, labels, K, foldOf, f, l2, maxIter, null, null, opts.isCancelled);
     weights.push(fit?.w ?? null);
     memory.push(fit?.memory ?? null);
     predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
   }
-  opts.onProgress?.('classifier folds', folds, folds);
+  opts.onProgress?.('classify', folds, folds);
   const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
   return { features, labels: Int32Array.from(labels), K, folds, foldOf, weights, memory, l2, result };
 }
@@ -194,24 +195,6 @@ export function standardise(X: Matrix, mean: Float64Array, scale: Float64Array):
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = (data[i * cols + j] - mean[j]) * scale[j];
   return { rows, cols, data: out };
-}
-
-/** Stratified fold assignment: each class's examples are shuffled (seeded) and dealt round-robin, continuing
- * where the previous class stopped so fold sizes stay within one of each other. */
-export function stratifiedFolds(labels: Int32Array, K: number, folds: number, seed: number): Int32Array {
-  const rng = makeRng(seed);
-  const byClass: number[][] = Array.from({ length: K }, () => []);
-  labels.forEach((y, i) => byClass[y].push(i));
-  const foldOf = new Int32Array(labels.length);
-  let next = 0;
-  for (const members of byClass) {
-    for (let i = members.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      const t = members[i]; members[i] = members[j]; members[j] = t;
-    }
-    for (const i of members) { foldOf[i] = next; next = (next + 1) % folds; }
-  }
-  return foldOf;
 }
 
 /** Trains on rows with foldOf !== f. Returns null when the training set has fewer than two classes (then the

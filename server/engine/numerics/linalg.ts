@@ -8,7 +8,8 @@
  * The wasm kernel accumulates in float32 (the JS kernel in float64, rounding once), so results agree to
  * ~1e-6 relative, not bit for bit.
  */
-import { Matrix, makeRng } from '../types';
+import { Matrix } from '../types';
+import { makeRng } from './rng';
 import { DenseKernel, packPairs, packRowBlocks } from './wasm/kernels';
 
 /** Rows whose L2 norm is below this are left as zero rows rather than divided (avoids 0/0). */
@@ -287,11 +288,6 @@ export function pca(X: Matrix, dims: number, opts: PcaOptions): PcaResult {
     for (let i = 0; i < F; i++) for (let j = 0; j < l; j++) Q[j * F + i] = Y[i * l + j];
     orthonormalizeRows(Q, l, F);
     return Q;
-  };
-  const toF32RowMajorFxl = (Q: Float64Array): Float32Array => {
-    const out = new Float32Array(F * l);
-    for (let j = 0; j < l; j++) for (let i = 0; i < F; i++) out[i * l + j] = Q[j * F + i];
-    return out;
   };
   // Aᵀ (D×F) once, so Aᵀ·Q also runs on the register-blocked A·Bᵀ kernel (the axpy form, matmulAtBTransposed,
   // streamed a 1 MB accumulator per row and was the slowest step at 10k×1792).
