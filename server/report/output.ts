@@ -16,7 +16,8 @@ const HEAD_BYTES = 4096;
 export function isLabelLintReport(head: Uint8Array): boolean {
   const s = Buffer.from(head.buffer, head.byteOffset, head.byteLength).subarray(0, HEAD_BYTES).toString('utf8');
   if (/^\s*\{\s*"schemaVersion"\s*:\s*\d+\s*,\s*"tool"\s*:\s*"labellint"/.test(s)) return true;
-  if (s.startsWith(CSV_COLUMNS.join(',') + '\n')) return true;
+  // The CSV report's first columns (later columns may be added without making old reports unrecognisable).
+  if (s.startsWith(CSV_COLUMNS.slice(0, 4).join(',') + ',')) return true;
   return /^<!doctype html>\s*<html[^>]*>\s*<head>\s*<meta charset="utf-8">\s*<meta name="generator" content="LabelLint">/i.test(s);
 }
 

@@ -134,3 +134,15 @@ test('engine: a .labellint that is a link is refused before the cache is opened 
     fs.rmSync(elsewhere, { recursive: true, force: true });
   }
 });
+
+test('report recognition: JSON, CSV and HTML reports LabelLint wrote are recognised; other files are not', async () => {
+  const { isLabelLintReport } = await import('../../server/report/output');
+  const { toCsv, toJson } = await import('../../server/report/text');
+  const { toHtml } = await import('../../server/report/html');
+  const { makeResult, image } = await import('./lsp-fixture');
+  const r = makeResult({ root: '/d', classes: ['a'], images: [image('a/1.png', 'a')], issues: [] });
+  for (const text of [toJson(r), toCsv(r), await toHtml(r)]) assert.ok(isLabelLintReport(Buffer.from(text)), text.slice(0, 60));
+  for (const other of ['path,label\na.png,cat\n', '{"tool":"other"}', '<!doctype html><html><head><title>x</title>', '\x89PNG\r\n']) {
+    assert.ok(!isLabelLintReport(Buffer.from(other)), other);
+  }
+});
