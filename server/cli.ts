@@ -9,7 +9,7 @@ import { createProgress } from './cli/progress';
 import { runAnalysis, collectEmbeddings } from './engine/pipeline/analyze';
 import { CancelledError } from './engine/types';
 import { stateDir } from './engine/store/stateDir';
-import { formatSummary, toCsv, toJson } from './report/text';
+import { formatSummary, toCsvChunks, toJsonChunks } from './report/text';
 import { outputRefusal, writeReport } from './report/output';
 import type { AnalysisResult } from '../protocol/results';
 
@@ -22,12 +22,13 @@ export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
 
 
-async function render(result: AnalysisResult, format: Format): Promise<string | Buffer> {
+/** A report's text; JSON and CSV in pieces (a million-image result does not fit one string). */
+async function render(result: AnalysisResult, format: Format): Promise<string | Iterable<string>> {
   switch (format) {
     case 'json':
-      return toJson(result);
+      return toJsonChunks(result);
     case 'csv':
-      return toCsv(result);
+      return toCsvChunks(result);
     case 'html': {
       const { toHtml } = await import('./report/html');
       return toHtml(result);

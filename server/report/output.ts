@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureRealDirs, targetRefusal, writeFileSafe } from '../engine/dataset/safeWrite';
+import { ensureRealDirs, targetRefusal, writeFileSafe, type SafeWriteData } from '../engine/dataset/safeWrite';
 import { relativeInside } from '../engine/dataset/safePath';
 import { CSV_COLUMNS } from './text';
 
@@ -74,7 +74,7 @@ export function outputRefusal(target: string, opts: OutputCheck): string | null 
 }
 
 /** Writes one report through the safe write; inside the root no folder on the way may be a link. */
-export function writeReport(target: string, data: string | Uint8Array, root: string): void {
+export function writeReport(target: string, data: SafeWriteData, root: string): void {
   const abs = path.resolve(target);
   const insideRoot = relativeInside(root, abs) !== null;
   writeFileSafe(abs, data, insideRoot ? { root } : {});

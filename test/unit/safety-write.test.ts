@@ -146,3 +146,21 @@ test('report recognition: JSON, CSV and HTML reports LabelLint wrote are recogni
     assert.ok(!isLabelLintReport(Buffer.from(other)), other);
   }
 });
+
+test('reports in pieces: the streamed JSON and CSV are the same text as the one-string writers, and go through the safe write', async () => {
+  const { toCsv, toCsvChunks, toJson, toJsonChunks } = await import('../../server/report/text');
+  const { writeReport } = await import('../../server/report/output');
+  const { makeResult, image, labelIssue } = await import('./lsp-fixture');
+  const images = Array.from({ length: 2000 }, (_, i) => image(`c${i % 3}/${i}, "q".png`, `c${i % 3}`, { issueKinds: i % 7 ? [] : ['label'] }));
+  const base = makeResult({ root: '/d', classes: ['c0', 'c1', 'c2'], images, issues: [labelIssue('c0/0, "q".png', 'c1', 0.9)] });
+  const r = { ...base, scanProblems: [{ path: 'x\ny', kind: 'bad-name' as const, message: 'm' }], scanNotes: [] };
+  assert.equal([...toJsonChunks(r)].join(''), toJson(r));
+  assert.equal([...toCsvChunks(r)].join(''), toCsv(r));
+  const dir = tmp();
+  try {
+    writeReport(path.join(dir, 'r.json'), toJsonChunks(r), dir);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'r.json'), 'utf8')), JSON.parse(toJson(r)));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

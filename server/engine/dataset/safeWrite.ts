@@ -93,8 +93,36 @@ export function targetRefusal(target: string): string | null {
   return null;
 }
 
+/** What `writeFileSafe` writes: bytes, text, or text in pieces (a report too big for one string). */
+export type SafeWriteData = string | Uint8Array | Iterable<string>;
+
+/** Bytes gathered before each write when the data comes in pieces. */
+const CHUNK_BYTES = 1 << 20;
+
+function writeAll(fd: number, buf: Uint8Array): void {
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+}
+
+function writeData(fd: number, data: SafeWriteData): void {
+  if (typeof data === 'string') return writeAll(fd, Buffer.from(data, 'utf8'));
+  if (data instanceof Uint8Array) return writeAll(fd, data);
+  let pending: string[] = [];
+  let size = 0;
+  for (const piece of data) {
+    pending.push(piece);
+    size += piece.length;
+    if (size >= CHUNK_BYTES) {
+      writeAll(fd, Buffer.from(pending.join(''), 'utf8'));
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) writeAll(fd, Buffer.from(pending.join(''), 'utf8'));
+}
+
 /** Writes `data` to `target` atomically and safely (see the module comment). Synchronous. */
-export function writeFileSafe(target: string, data: string | Uint8Array, opts: SafeWriteOptions = {}): void {
+export function writeFileSafe(target: string, data: SafeWriteData, opts: SafeWriteOptions = {}): void {
   const abs = path.resolve(target);
   const dir = path.dirname(abs);
   if (opts.root !== undefined) ensureRealDirs(opts.root, dir);
@@ -110,9 +138,7 @@ export function writeFileSafe(target: string, data: string | Uint8Array, opts: S
   }
   try {
     try {
-      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      let off = 0;
-      while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+      writeData(fd, data);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
