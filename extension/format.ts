@@ -4,6 +4,7 @@
 import type { AnalysisProgress } from '../protocol/progress';
 import type { ImageResult } from '../protocol/results';
 import type { ResultSummary } from '../protocol/lsp';
+import { quoteField } from '../protocol/csvQuote';
 
 export function statusText(p: AnalysisProgress, backend: string | null): string {
   const parts = [`${p.phase} ${p.done}/${p.total}`];
@@ -34,9 +35,9 @@ export function summaryTooltip(s: ResultSummary): string {
   ].join('\n');
 }
 
-/** RFC 4180 field: quoted only when needed. */
+/** RFC 4180 field: quoted only when needed (the one CSV codec's quoting). */
 export function csvField(v: string): string {
-  return /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v;
+  return quoteField(v);
 }
 
 /**

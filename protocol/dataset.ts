@@ -38,7 +38,11 @@ export type ScanProblemKind =
   | 'outside-root'
   | 'duplicate-row'
   | 'bad-csv-row'
-  | 'not-an-image';
+  | 'not-an-image'
+  /** A link (or second name) for a file or folder already scanned under another name: counted once. */
+  | 'same-file'
+  /** A file name that is not valid UTF-8: it cannot be named without being confused with another, so it is skipped. */
+  | 'bad-name';
 
 /** A problem found while scanning; the file (or row) is left out and the scan goes on. */
 export interface ScanProblem {

@@ -140,6 +140,11 @@ export interface AnalysisResult {
   readonly images: readonly ImageResult[];
   readonly issues: readonly Issue[];
   readonly scanProblems: readonly ScanProblem[];
+  /**
+   * What the scan passed over on purpose, one sentence each (loose images outside class folders, hidden folders,
+   * the maxImages cut, files without an image extension). Absent in results from before issue 12.
+   */
+  readonly scanNotes?: readonly string[];
   readonly duplicates: readonly DuplicateGroup[];
   /** K×K, rows = given label, columns = out-of-fold predicted label. */
   readonly confusion: readonly (readonly number[])[];

@@ -1,15 +1,16 @@
 /**
  * `labellint` command line: the same engine as the language server, headless, for pipelines.
- * Exit codes: 0 ok, 1 more label issues than --max-label-issues, 2 usage or fatal error, 130 interrupted.
+ * Exit codes: 0 ok, 1 more label issues than --max-label-issues, 2 usage or fatal error, 130 interrupted (SIGINT),
+ * 143 terminated (SIGTERM).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from './cli/args';
 import { createProgress } from './cli/progress';
 import { runAnalysis, collectEmbeddings } from './engine/pipeline/analyze';
 import { CancelledError } from './engine/types';
 import { stateDir } from './engine/store/stateDir';
-import { formatSummary, toCsv, toJson } from './report/text';
+import { formatSummary, toCsvChunks, toJsonChunks } from './report/text';
+import { outputRefusal, writeReport } from './report/output';
 import type { AnalysisResult } from '../protocol/results';
 
 export const EXIT_OK = 0;
@@ -17,21 +18,17 @@ export const EXIT_ISSUES = 1;
 export const EXIT_ERROR = 2;
 /** Conventional exit code after SIGINT (128 + 2). */
 export const EXIT_INTERRUPTED = 130;
+/** Conventional exit code after SIGTERM (128 + 15). */
+export const EXIT_TERMINATED = 143;
 
-/** Writes a file atomically (temp file + rename) so a reader never sees half a report. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
-async function render(result: AnalysisResult, format: Format): Promise<string | Buffer> {
+/** A report's text; JSON and CSV in pieces (a million-image result does not fit one string). */
+async function render(result: AnalysisResult, format: Format): Promise<string | Iterable<string>> {
   switch (format) {
     case 'json':
-      return toJson(result);
+      return toJsonChunks(result);
     case 'csv':
-      return toCsv(result);
+      return toCsvChunks(result);
     case 'html': {
       const { toHtml } = await import('./report/html');
       return toHtml(result);
@@ -54,31 +51,50 @@ export function outputPaths(cmd: AnalyzeCommand, root: string): Map<Format, stri
 
 async function analyze(cmd: AnalyzeCommand): Promise<number> {
   const root = resolve(cmd.root);
+  // Output problems are found now, not after the analysis.
+  const outputs = cmd.embedOnly ? new Map<Format, string>() : outputPaths(cmd, root);
+  const refusals = [...outputs.values()].map((p) => outputRefusal(p, { root, force: cmd.force })).filter((r): r is string => r !== null);
+  if (refusals.length > 0) {
+    process.stderr.write(refusals.map((r) => `labellint: ${r}\n`).join(''));
+    return EXIT_ERROR;
+  }
   const bar = createProgress(process.stderr, { quiet: cmd.quiet });
-  let cancelled = false;
-  const onSigint = (): void => {
-    if (cancelled) process.exit(EXIT_INTERRUPTED); // second Ctrl-C: leave now
-    cancelled = true;
-    bar.log('Stopping after the current batch (the cache keeps what is done); Ctrl-C again to quit now.');
+  // First Ctrl-C / SIGTERM: stop after the batches in flight (the cache keeps them), exit 130 / 143.
+  // Second: die by the signal itself (the shell sees 130 / 143); process.exit() would tear down worker threads in
+  // the middle of a native inference call, which ONNX Runtime answers with an abort.
+  let cancelled: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (cancelled) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, sig);
+      return;
+    }
+    cancelled = sig;
+    bar.log(`Stopping after the current batch (the cache keeps what is done); ${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to quit now.`);
   };
-  process.on('SIGINT', onSigint);
-  const hooks = { onProgress: bar.update, isCancelled: () => cancelled, log: bar.log };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const hooks = { onProgress: bar.update, isCancelled: () => cancelled !== null, log: bar.log };
   try {
     if (cmd.embedOnly) {
       const timings: Record<string, number> = {};
       const r = await collectEmbeddings(root, cmd.settings, hooks, timings);
       r.cache.close();
       if (r.ownEmbedder) await r.embedder.dispose();
+      if (cancelled !== null) throw new CancelledError();
       bar.end();
       const ok = r.items.filter((i) => i.vector).length;
       process.stdout.write(`${ok} of ${r.items.length} images embedded and cached (${r.embedder.model.id}).\n`);
       return EXIT_OK;
     }
     const result = await runAnalysis(root, cmd.settings, hooks);
+    // A signal during the last phases (nothing checks it there): still an interruption, no reports written.
+    if (cancelled !== null) throw new CancelledError();
     bar.end();
     process.stdout.write(formatSummary(result) + '\n');
-    for (const [format, path] of outputPaths(cmd, root)) {
-      writeFileAtomic(path, await render(result, format));
+    for (const [format, path] of outputs) {
+      writeReport(path, await render(result, format), root);
       process.stdout.write(`Wrote ${format.toUpperCase()} report: ${path}\n`);
     }
     if (cmd.maxLabelIssues !== null && result.counts.label > cmd.maxLabelIssues) {
@@ -90,11 +106,12 @@ async function analyze(cmd: AnalyzeCommand): Promise<number> {
     bar.end();
     if (e instanceof CancelledError) {
       process.stderr.write('Interrupted; embeddings computed so far are cached and will be reused.\n');
-      return EXIT_INTERRUPTED;
+      return cancelled === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

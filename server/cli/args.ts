@@ -20,6 +20,8 @@ export interface AnalyzeCommand {
   readonly quiet: boolean;
   /** Only scan and embed (fills the cache), skip the label analysis. */
   readonly embedOnly: boolean;
+  /** Replace an existing `--out` file even when it is not a LabelLint report. */
+  readonly force: boolean;
 }
 
 export interface SimpleCommand {
@@ -81,11 +83,12 @@ Options for analyze:
   --exclude <glob>          Leave out matching paths (repeatable)
   --max-images <n>          Analyse at most n images
   --embed-only              Only fill the embedding cache
+  --force                   Let --out replace an existing file that is not a LabelLint report
   --quiet                   No progress output
 `;
 
 const NUMERIC = new Set(['workers', 'batch-size', 'folds', 'k', 'seed', 'max-images', 'max-label-issues']);
-const FLAGS = new Set(['quiet', 'embed-only']);
+const FLAGS = new Set(['quiet', 'embed-only', 'force']);
 const VALUED = new Set([
   'format', 'out', 'model', 'model-path', 'layers', 'backend', 'filter', 'csv', 'exclude', 'pred-probs', ...NUMERIC,
 ]);
@@ -152,6 +155,7 @@ export function parseArgs(argv: readonly string[]): Command {
     maxLabelIssues: mli === undefined ? null : Number(mli),
     quiet: flags.has('quiet'),
     embedOnly: flags.has('embed-only'),
+    force: flags.has('force'),
   };
 }
 

@@ -1,86 +1,26 @@
 /**
- * A small RFC 4180 CSV reader that keeps byte offsets, so a label can be replaced in place:
- * quoting style, delimiters and line endings (CRLF stays CRLF) of everything else are untouched.
+ * The labels CSV as the editor sees it: rows indexed by image path with the ranges an in-place edit needs.
+ * Reading and quoting go through the one CSV codec (engine/dataset/csvCodec.ts); the columns, header rule and path
+ * resolution are the engine's (`parseLabelsCsv`), so the editor and the scanner point at the same cells.
  */
 import type { Position } from '../../protocol/lsp';
-import { detectDelimiter as engineDetectDelimiter, parseLabelsCsv } from '../engine/dataset/csv';
+import { parseLabelsCsv } from '../engine/dataset/csv';
+import {
+  ENCODING_NAMES,
+  detectDelimiter,
+  quoteField,
+  readCsv,
+  type CsvDelimiter,
+  type CsvEncoding,
+  type CsvField,
+  type CsvRecord,
+} from '../engine/dataset/csvCodec';
 
-export interface CsvField {
-  /** Unquoted value. */
-  readonly value: string;
-  /** Offsets of the raw field text (quotes included) in the document: [start, end). */
-  readonly start: number;
-  readonly end: number;
-  readonly quoted: boolean;
-}
-
-export interface CsvRecord {
-  readonly fields: readonly CsvField[];
-  /** Offsets of the record without its line terminator: [start, end). */
-  readonly start: number;
-  readonly end: number;
-}
-
-export function detectDelimiter(firstLine: string): string {
-  const counts = [',', ';', '\t'].map((d) => [d, firstLine.split(d).length - 1] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0][1] > 0 ? counts[0][0] : ',';
-}
-
-export function parseCsv(text: string, delimiter?: string): CsvRecord[] {
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const firstEol = text.search(/\r|\n/);
-  const delim = delimiter ?? detectDelimiter(text.slice(i, firstEol < 0 ? undefined : firstEol));
-  const records: CsvRecord[] = [];
-  const n = text.length;
-  while (i < n) {
-    const recStart = i;
-    const fields: CsvField[] = [];
-    for (;;) {
-      const fStart = i;
-      let value = '';
-      let quoted = false;
-      if (text[i] === '"') {
-        quoted = true;
-        i++;
-        for (;;) {
-          if (i >= n) break;
-          if (text[i] === '"') {
-            if (text[i + 1] === '"') {
-              value += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          value += text[i++];
-        }
-        // Tolerate junk after the closing quote up to the delimiter.
-        while (i < n && text[i] !== delim && text[i] !== '\n' && text[i] !== '\r') value += text[i++];
-      } else {
-        while (i < n && text[i] !== delim && text[i] !== '\n' && text[i] !== '\r') value += text[i++];
-      }
-      fields.push({ value, start: fStart, end: i, quoted });
-      if (i < n && text[i] === delim) {
-        i++;
-        continue;
-      }
-      break;
-    }
-    const recEnd = i;
-    if (text[i] === '\r') i++;
-    if (text[i] === '\n') i++;
-    const blank = fields.length === 1 && fields[0].value === '' && !fields[0].quoted;
-    if (!blank) records.push({ fields, start: recStart, end: recEnd });
-  }
-  return records;
-}
+export type { CsvField, CsvRecord } from '../engine/dataset/csvCodec';
 
 /** Text for a CSV field holding `value`: quoted when the original was quoted or the value needs it. */
-export function fieldText(value: string, wasQuoted: boolean, delimiter = ','): string {
-  const needs = value.includes(delimiter) || /["\r\n]/.test(value) || value !== value.trim();
-  return wasQuoted || needs ? `"${value.replace(/"/g, '""')}"` : value;
+export function fieldText(value: string, wasQuoted: boolean, delimiter: string = ','): string {
+  return quoteField(value, delimiter as CsvDelimiter, wasQuoted);
 }
 
 /** Line starts of a document under LSP rules (`\n`, `\r\n` and `\r` end a line). */
@@ -120,25 +60,39 @@ export interface CsvRow {
 export interface CsvTable {
   readonly csvPath: string;
   readonly delimiter: string;
+  /** The file's encoding on disk (detected from its bytes); 'utf8' when only text was given. */
+  readonly encoding: CsvEncoding;
   readonly rows: ReadonlyMap<string, CsvRow>;
+}
+
+/**
+ * Why the editor must not edit this CSV, or null. VS Code opens a file that is not valid UTF-8 as UTF-8 (unless the
+ * user picked another encoding) and writes U+FFFD for every byte it could not read when it saves: a relabel would
+ * destroy every non-ASCII label or path in the file, and Undo cannot bring them back.
+ */
+export function csvEditRefusal(table: CsvTable): string | null {
+  if (table.encoding === 'latin1') {
+    return (
+      `${table.csvPath} is not UTF-8 (read as ${ENCODING_NAMES.latin1}); editing it in VS Code would replace its ` +
+      'non-ASCII characters on save, so LabelLint does not edit it. Convert the file to UTF-8 (or fix the label by hand with the right encoding).'
+    );
+  }
+  return null;
 }
 
 /**
  * Indexes a labels CSV by image path, with the same columns, header rule and path resolution as the
  * engine's scanner (`parseLabelsCsv`), plus the offsets an in-place edit needs. Null when no row is usable.
+ * `rawText` is the decoded text (a BOM, if still there, is dropped: editor documents never hold it).
  */
-export function readCsvTable(root: string, csvPath: string, rawText: string): CsvTable | null {
-  // Positions must match the editor's document, and VS Code documents never contain the BOM (it is kept
-  // aside and written back on save): a file read from disk drops it here, or every edit on line 1 lands
-  // one character off.
+export function readCsvTable(root: string, csvPath: string, rawText: string, encoding: CsvEncoding = 'utf8'): CsvTable | null {
   const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
   const labels = parseLabelsCsv(text, csvPath, root);
   if (labels.rows.length === 0) return null;
-  const delimiter = engineDetectDelimiter(text);
-  const records = parseCsv(text, delimiter);
-  const starts = lineStarts(text);
+  const delimiter = detectDelimiter(text);
   const byLine = new Map<number, CsvRecord>();
-  for (const r of records) byLine.set(positionAt(starts, r.start).line + 1, r);
+  for (const r of readCsv(text, delimiter)) byLine.set(r.line, r);
+  const starts = lineStarts(text);
   const rows = new Map<string, CsvRow>();
   for (const lr of labels.rows) {
     const record = byLine.get(lr.line);
@@ -154,5 +108,5 @@ export function readCsvTable(root: string, csvPath: string, rawText: string): Cs
       pathRange: { start: positionAt(starts, pathField.start), end: positionAt(starts, pathField.end) },
     });
   }
-  return { csvPath, delimiter, rows };
+  return { csvPath, delimiter, encoding, rows };
 }

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import type { AnalysisResult, ImageResult } from '../../protocol/results';
 import type { EditPlan, PlannedEdit, Refusal, RelabelItem } from '../../protocol/lsp';
 import { collisionFreePath } from './naming';
-import { fieldText, type CsvTable } from './csv';
-import { fileUri, isInside, toAbs, toRel } from './uris';
+import { csvEditRefusal, fieldText, type CsvTable } from './csv';
+import { fileUri, toAbs, toRel } from './uris';
+import { lexicallyInside, realInsideSync } from '../engine/dataset/safePath';
 
 /** Visible folder (under the dataset root) that quarantined files move into. The server excludes it from analysis. */
 export const QUARANTINE_DIR = '_quarantine';
@@ -20,6 +21,11 @@ export interface PlanContext {
   readonly result: AnalysisResult;
   /** True when a file or folder exists at this absolute path. */
   readonly exists: (abs: string) => boolean;
+  /**
+   * True when `abs`, links resolved, lies inside the root; defaults to `realInsideSync(root, abs)`. Every move's
+   * source and target are checked with it, so a class folder that is a link to elsewhere is never written.
+   */
+  readonly insideRoot?: (abs: string) => boolean;
   /** For CSV datasets: the labels table (from the open document when there is one). */
   readonly csv: CsvTable | null;
   /** URI of the CSV document (as the client knows it). */
@@ -37,9 +43,17 @@ export function checkPath(root: string, rel: unknown, images: ReadonlyMap<string
   if (path.isAbsolute(rel) || /^[A-Za-z]:/.test(rel) || rel.startsWith('/') || rel.startsWith('\\')) return 'path must be relative to the dataset root';
   const segs = rel.split(/[\\/]/);
   if (segs.some((s) => s === '..')) return 'path leaves the dataset root';
-  if (!isInside(root, toAbs(root, rel))) return 'path leaves the dataset root';
+  if (!lexicallyInside(root, toAbs(root, rel))) return 'path leaves the dataset root';
   if (!images.has(rel)) return 'not an analysed image of this dataset';
   return null;
+}
+
+const OUTSIDE = 'the file or its target folder is outside the dataset root (a symbolic link leads elsewhere); not moved';
+
+/** Why a move from `from` to `to` must not happen (either end's real path leaves the root), or null. */
+function moveRefusal(ctx: PlanContext, from: string, to: string): string | null {
+  const inside = ctx.insideRoot ?? ((abs: string) => realInsideSync(ctx.root, abs));
+  return inside(from) && inside(path.dirname(to)) && inside(to) ? null : OUTSIDE;
 }
 
 /** Why `label` cannot be used as a class, or null. */
@@ -99,6 +113,11 @@ export function planRelabel(ctx: PlanContext, items: readonly RelabelItem[]): Ed
         refused.push({ path: p, reason: 'no row for this image in the labels CSV' });
         continue;
       }
+      const noEdit = csvEditRefusal(ctx.csv!);
+      if (noEdit) {
+        refused.push({ path: p, reason: noEdit });
+        continue;
+      }
       edits.push({
         kind: 'text',
         path: p,
@@ -116,6 +135,11 @@ export function planRelabel(ctx: PlanContext, items: readonly RelabelItem[]): Ed
     const segs = p.split('/');
     const dir = toAbs(root, [...segs.slice(0, ci), item.newLabel, ...segs.slice(ci + 1, -1)].join('/'));
     const from = toAbs(root, p);
+    const outside = moveRefusal(ctx, from, path.join(dir, segs[segs.length - 1]));
+    if (outside) {
+      refused.push({ path: p, reason: outside });
+      continue;
+    }
     const to = reserver.take(dir, segs[segs.length - 1]);
     edits.push({ kind: 'move', path: p, fromUri: fileUri(from), toUri: fileUri(to), newPath: toRel(root, to) });
   }
@@ -144,12 +168,22 @@ export function planQuarantine(ctx: PlanContext, paths: readonly string[]): Edit
     }
     const segs = p.split('/');
     const dir = toAbs(root, [QUARANTINE_DIR, ...segs.slice(0, -1)].join('/'));
+    const outside = moveRefusal(ctx, toAbs(root, p), path.join(dir, segs[segs.length - 1]));
+    if (outside) {
+      refused.push({ path: p, reason: outside });
+      continue;
+    }
     const to = reserver.take(dir, segs[segs.length - 1]);
     const newPath = toRel(root, to);
     if (result.layout === 'csv') {
       const row = ctx.csv?.rows.get(p);
       if (!row || !ctx.csvUri) {
         refused.push({ path: p, reason: 'no row for this image in the labels CSV' });
+        continue;
+      }
+      const noEdit = csvEditRefusal(ctx.csv!);
+      if (noEdit) {
+        refused.push({ path: p, reason: noEdit });
         continue;
       }
       const cell = path.relative(path.dirname(ctx.csv!.csvPath), to).split(path.sep).join('/');

@@ -28,6 +28,7 @@ import { sanitizeSettings, type Settings } from '../../protocol/settings';
 import type { AnalyzeHooks } from '../engine/pipeline/analyze';
 import { codeActionsFor } from './codeActions';
 import { readCsvTable, type CsvTable } from './csv';
+import { decodeCsv, type DecodedCsv } from '../engine/dataset/csvCodec';
 import { Debouncer } from './debounce';
 import { diagnosticKey, isDiagnosticData, SOURCE, toDiagnostics, type DiagnosticData } from './diagnostics';
 import { formatIssuesDocument, type IssuesDocument } from './issuesDocument';
@@ -448,13 +449,16 @@ export class LabelLintServer {
   private async csvTable(s: Session): Promise<CsvTable | null> {
     if (!s.csvPath) return null;
     const open = this.documents.all().find((d) => uriToPath(d.uri) === s.csvPath);
-    let text: string;
+    let decoded: DecodedCsv;
     try {
-      text = open ? open.getText() : await fs.promises.readFile(s.csvPath, 'utf8');
+      // The bytes on disk tell the encoding even when the editor has the file open (its text is already decoded,
+      // possibly wrongly: a Latin-1 file opened as UTF-8 holds U+FFFD).
+      decoded = decodeCsv(await fs.promises.readFile(s.csvPath));
     } catch {
-      return null;
+      if (!open) return null;
+      decoded = { text: open.getText(), encoding: 'utf8' };
     }
-    return readCsvTable(s.root, s.csvPath, text);
+    return readCsvTable(s.root, s.csvPath, open ? open.getText() : decoded.text, decoded.encoding);
   }
 
   private async planContext(s: Session): Promise<PlanContext> {

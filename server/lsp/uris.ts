@@ -20,11 +20,8 @@ export function uriToPath(uri: string): string | null {
   }
 }
 
-/** True when `abs` is `root` or lies inside it (after resolving `..`). */
-export function isInside(root: string, abs: string): boolean {
-  const rel = path.relative(path.resolve(root), path.resolve(abs));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
+/** Inside-the-root checks live in one place (by path text and by real path). */
+export { lexicallyInside as isInside, realInsideSync } from '../engine/dataset/safePath';
 
 /** `root`-relative path with `/` separators. */
 export function toRel(root: string, abs: string): string {

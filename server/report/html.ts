@@ -108,6 +108,7 @@ export async function toHtml(result: AnalysisResult): Promise<string> {
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="generator" content="LabelLint">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>LabelLint report — ${escapeHtml(r.root)}</title>
 <style>

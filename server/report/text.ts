@@ -3,10 +3,11 @@
  */
 import type { AnalysisResult, IssueKind } from '../../protocol/results';
 import { ISSUE_KINDS } from '../../protocol/results';
+import { quoteField } from '../engine/dataset/csvCodec';
 
-/** Quote a CSV field when it holds a comma, quote, CR or LF (RFC 4180). */
+/** Quote a CSV field when it needs it (RFC 4180; the one CSV codec's quoting). */
 export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return quoteField(s);
 }
 
 export const CSV_COLUMNS = [
@@ -26,30 +27,64 @@ export const CSV_COLUMNS = [
 
 /** One row per image; `label_quality` in [0,1], lower = more likely mislabelled. */
 export function toCsv(result: AnalysisResult): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  return [...toCsvChunks(result)].join('');
+}
+
+/** `toCsv` line by line, for writing a million-image report without building one string. */
+export function* toCsvChunks(result: AnalysisResult): Generator<string> {
+  yield CSV_COLUMNS.join(',') + '\n';
   for (const im of result.images) {
-    lines.push(
-      [
-        csvField(im.path),
-        csvField(im.givenLabel),
-        csvField(im.suggestedLabel ?? ''),
-        im.labelQuality.toFixed(6),
-        im.isLabelIssue ? '1' : '0',
-        im.suggestedProb.toFixed(6),
-        im.neighbourAgreement.toFixed(6),
-        im.outlierScore.toFixed(6),
-        im.split ?? '',
-        csvField(im.issueKinds.join(';')),
-        im.reviewed ? '1' : '0',
-        im.hash,
-      ].join(','),
-    );
+    yield [
+      csvField(im.path),
+      csvField(im.givenLabel),
+      csvField(im.suggestedLabel ?? ''),
+      im.labelQuality.toFixed(6),
+      im.isLabelIssue ? '1' : '0',
+      im.suggestedProb.toFixed(6),
+      im.neighbourAgreement.toFixed(6),
+      im.outlierScore.toFixed(6),
+      im.split ?? '',
+      csvField(im.issueKinds.join(';')),
+      im.reviewed ? '1' : '0',
+      im.hash,
+    ].join(',') + '\n';
   }
-  return lines.join('\n') + '\n';
 }
 
 export function toJson(result: AnalysisResult): string {
   return JSON.stringify(result, null, 1);
+}
+
+/**
+ * The same text as `toJson`, in pieces: the top-level fields one by one and the elements of top-level arrays one by
+ * one, so a result with millions of images or scan problems is written without a string over V8's length limit.
+ */
+export function* toJsonChunks(result: AnalysisResult): Generator<string> {
+  const indented = (v: unknown, pad: string): string => JSON.stringify(v, null, 1).replace(/\n/g, '\n' + pad);
+  const entries = Object.entries(result as unknown as Record<string, unknown>).filter(
+    ([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol',
+  );
+  if (entries.length === 0) {
+    yield '{}';
+    return;
+  }
+  yield '{\n';
+  for (let e = 0; e < entries.length; e++) {
+    const [key, value] = entries[e];
+    const tail = e === entries.length - 1 ? '\n' : ',\n';
+    if (Array.isArray(value) && value.length > 0) {
+      yield ` ${JSON.stringify(key)}: [\n`;
+      for (let i = 0; i < value.length; i++) {
+        const v = value[i];
+        const item = v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : indented(v, '  ');
+        yield `  ${item}${i === value.length - 1 ? '\n' : ',\n'}`;
+      }
+      yield ` ]${tail}`;
+    } else {
+      yield ` ${JSON.stringify(key)}: ${indented(value, ' ')}${tail}`;
+    }
+  }
+  yield '}';
 }
 
 const KIND_TITLES: { [K in IssueKind]: string } = {
@@ -95,6 +130,7 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
   out.push('Issues:');
   for (const k of ISSUE_KINDS) out.push(`  ${String(r.counts[k]).padStart(6)}  ${KIND_TITLES[k]}`);
   if (r.scanProblems.length > 0) out.push(`  ${String(r.scanProblems.length).padStart(6)}  files skipped while scanning`);
+  for (const n of r.scanNotes ?? []) out.push(`  note: ${n}`);
   const labelIssues = r.issues.filter((i) => i.kind === 'label').sort((a, b) => b.score - a.score);
   if (labelIssues.length > 0) {
     out.push(`Top ${Math.min(top, labelIssues.length)} suspected wrong labels:`);

@@ -123,7 +123,7 @@ test('ImageFolder with splits: train/valid/validation/test levels, one class acr
         ],
       );
       assert.deepEqual(inv.problems, []);
-      assert.ok(inv.notes?.some((n) => /not inside a class folder.*1 in train\//.test(n)));
+      assert.ok(inv.notes?.some((n) => /not inside a class folder.*1 image file in train\//.test(n)));
       const layout = await detectLayout(root);
       assert.deepEqual(layout, { layout: 'imagefolder', hasSplits: true });
     },
@@ -219,7 +219,7 @@ test('zero images: empty root and a root of loose images give an empty inventory
   await withTree({ 'a.png': IMG, 'b.png': IMG }, async (root) => {
     const inv = await scanDataset(root);
     assert.deepEqual(inv.items, []);
-    assert.ok(inv.notes?.some((n) => /not inside a class folder.*2 in the root folder/.test(n)));
+    assert.ok(inv.notes?.some((n) => /not inside a class folder.*2 image files in the root folder/.test(n)));
   });
 });
 
@@ -250,7 +250,7 @@ test('names with spaces, unicode, quotes, commas and newlines work', async () =>
   });
 });
 
-test('symlinks: a link to an ancestor is a loop, mutual links and broken links are reported, good links followed', async () => {
+test('symlinks: a link to an ancestor is a loop, mutual links and broken links are reported, good links followed (each real file once)', async () => {
   await withTree(
     {
       'cats/a.png': IMG,
@@ -267,18 +267,20 @@ test('symlinks: a link to an ancestor is a loop, mutual links and broken links a
     },
     async (root) => {
       const inv = await scanDataset(root);
-      assert.deepEqual(inv.classes, ['cats', 'dogs', 'store']);
-      assert.deepEqual(paths(inv), ['cats/a.png', 'cats/alias.png', 'cats/b.png', 'dogs/d1.png', 'dogs/d2.png', 'store/d1.png', 'store/d2.png']);
-      assert.equal(inv.items[1].absPath, path.join(root, 'cats', 'alias.png'));
+      // Issue 12: a link inside the root is followed, but a real file or folder is counted once (the real name wins).
+      assert.deepEqual(inv.classes, ['cats', 'store']);
+      assert.deepEqual(paths(inv), ['cats/a.png', 'cats/b.png', 'store/d1.png', 'store/d2.png']);
       assert.deepEqual(kinds(inv), [
+        ['same-file', 'cats/alias.png'],
         ['unreadable', 'cats/gone.png'],
         ['symlink-loop', 'cats/self'],
         ['symlink-loop', 'cats/up'],
         ['symlink-loop', 'cats/x.png'],
         ['symlink-loop', 'cats/y.png'],
+        ['same-file', 'dogs'],
       ]);
-      assert.match(inv.problems[0].message, /^cats\/gone\.png: symbolic link points to nothing/);
-      assert.match(inv.problems[2].message, /^cats\/up: symbolic link points back to a folder that contains it/);
+      assert.match(inv.problems[1].message, /^cats\/gone\.png: symbolic link points to nothing/);
+      assert.match(inv.problems[3].message, /^cats\/up: symbolic link points back to a folder that contains it/);
 
       const noLinks = await scanDataset(root, { followSymlinks: false });
       assert.deepEqual(noLinks.classes, ['cats', 'store']);

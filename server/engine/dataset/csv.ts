@@ -6,12 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ScanProblem, Split } from '../../../protocol/dataset';
+import { detectDelimiter, formatRow, quoteField, readCsvValues, type CsvDelimiter } from './csvCodec';
+import { lexicallyInside, relativeInside } from './safePath';
 import { isImageFile } from './imageFiles';
 
-export type CsvDelimiter = ',' | ';' | '\t';
-const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];
+export type { CsvDelimiter } from './csvCodec';
+export { detectDelimiter } from './csvCodec';
 
-/** One parsed record with the 1-based line it starts on. */
+/** One parsed record with the 1-based line it starts on (field values only; `readCsv` has the offsets too). */
 export interface CsvRecord {
   readonly fields: string[];
   readonly line: number;
@@ -20,32 +22,7 @@ export interface CsvRecord {
 }
 
 /**
- * Picks the delimiter of a CSV from its first record: the most frequent of `,` `;` `\t` outside quotes.
- * Ties and no delimiter at all give `,`.
- */
-export function detectDelimiter(text: string): CsvDelimiter {
-  const counts = new Map<string, number>();
-  let inQuotes = false;
-  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') inQuotes = !inQuotes; // a doubled quote toggles twice: no change
-    else if (!inQuotes && (c === '\n' || c === '\r')) break;
-    else if (!inQuotes && (c === ',' || c === ';' || c === '\t')) counts.set(c, (counts.get(c) ?? 0) + 1);
-  }
-  let best: CsvDelimiter = ',';
-  let bestCount = 0;
-  for (const d of DELIMITERS) {
-    const n = counts.get(d) ?? 0;
-    if (n > bestCount) {
-      best = d;
-      bestCount = n;
-    }
-  }
-  return best;
-}
-
-/**
- * Parses CSV text into records with their starting line numbers (RFC 4180).
+ * Parses CSV text into records with their starting line numbers: the one reader (`csvCodec.readCsv`), values only.
  * Quoted fields may hold delimiters, doubled quotes (`""` → `"`) and line breaks; a leading BOM is stripped;
  * CRLF, LF and lone CR all end a record; one trailing line break does not make an extra record.
  * Lenient where the RFC is silent: a quote inside an unquoted field is kept literally, text after a closing quote
@@ -53,83 +30,7 @@ export function detectDelimiter(text: string): CsvDelimiter {
  * An empty line gives a record with one empty field.
  */
 export function parseCsvRecords(text: string, delimiter: CsvDelimiter = ','): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const n = text.length;
-  if (i >= n) return records;
-  let line = 1;
-  let recordLine = 1;
-  let fields: string[] = [];
-  let field = '';
-  let inQuotes = false;
-  let wasQuoted = false;
-  let atRecordStart = true;
-
-  const endRecord = (): void => {
-    fields.push(field);
-    records.push({ fields, line: recordLine });
-    fields = [];
-    field = '';
-    wasQuoted = false;
-  };
-
-  while (i < n) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        inQuotes = false;
-        i++;
-        continue;
-      }
-      if (c === '\r') {
-        line++;
-        if (text[i + 1] === '\n') {
-          field += '\r\n';
-          i += 2;
-          continue;
-        }
-      } else if (c === '\n') {
-        line++;
-      }
-      field += c;
-      i++;
-      continue;
-    }
-    if (atRecordStart) {
-      recordLine = line;
-      atRecordStart = false;
-    }
-    if (c === '"' && field === '' && !wasQuoted) {
-      inQuotes = true;
-      wasQuoted = true;
-      i++;
-    } else if (c === delimiter) {
-      fields.push(field);
-      field = '';
-      wasQuoted = false;
-      i++;
-    } else if (c === '\r' || c === '\n') {
-      endRecord();
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      line++;
-      atRecordStart = true;
-    } else {
-      field += c;
-      i++;
-    }
-  }
-  if (inQuotes) {
-    fields.push(field);
-    records.push({ fields, line: recordLine, unterminated: true });
-  } else if (!atRecordStart) {
-    endRecord();
-  }
-  return records;
+  return readCsvValues(text, delimiter);
 }
 
 /** Parses CSV text into rows of fields (see `parseCsvRecords` for the rules). Delimiter defaults to `,`. */
@@ -139,13 +40,12 @@ export function parseCsv(text: string, delimiter: CsvDelimiter = ','): string[][
 
 /** Quotes a field when it needs it: it holds the delimiter, a quote, a line break, or leading/trailing spaces. */
 export function serializeCsvField(s: string, delimiter: CsvDelimiter = ','): string {
-  const needsQuotes = s.includes(delimiter) || /["\r\n]/.test(s) || /^\s|\s$/.test(s);
-  return needsQuotes ? `"${s.replace(/"/g, '""')}"` : s;
+  return quoteField(s, delimiter);
 }
 
 /** Joins fields into one CSV line (no line break). */
 export function serializeCsvRow(fields: readonly string[], delimiter: CsvDelimiter = ','): string {
-  return fields.map((f) => serializeCsvField(f, delimiter)).join(delimiter);
+  return formatRow(fields, delimiter);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,9 +121,7 @@ export function showPath(p: string): string {
 
 /** The CSV path as problems name it: relative to root when inside it, else absolute. */
 function csvDisplayPath(csvPath: string, root: string): string {
-  const rel = path.relative(root, csvPath);
-  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
-  return csvPath;
+  return relativeInside(root, csvPath) ?? csvPath;
 }
 
 /**
@@ -261,8 +159,7 @@ export function parseLabelsCsv(text: string, csvPath: string, root: string): Lab
       const c = cell.trim().replace(/\\/g, '/');
       if (c === '' || path.isAbsolute(c) || /^[A-Za-z]:\//.test(c)) return false;
       const abs = path.resolve(csvDir, c);
-      const rel = path.relative(absRoot, abs);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) return false;
+      if (!lexicallyInside(absRoot, abs)) return false;
       try {
         return fs.statSync(abs).isFile(); // at most one call per column of the first row
       } catch {
@@ -306,8 +203,8 @@ export function parseLabelsCsv(text: string, csvPath: string, root: string): Lab
       continue;
     }
     const absPath = path.resolve(csvDir, p);
-    const relNative = path.relative(absRoot, absPath);
-    if (relNative === '' || relNative === '..' || relNative.startsWith('..' + path.sep) || path.isAbsolute(relNative)) {
+    const rel = relativeInside(absRoot, absPath);
+    if (rel === null) {
       problems.push({
         path: csvShown,
         line: r.line,
@@ -316,7 +213,6 @@ export function parseLabelsCsv(text: string, csvPath: string, root: string): Lab
       });
       continue;
     }
-    const rel = relNative.split(path.sep).join('/');
     const prev = seen.get(rel);
     if (prev) {
       const conflict = prev.label !== label;

@@ -12,6 +12,8 @@ import { isImageFile } from './imageFiles';
 import { makeExcludeMatcher, type ExcludeMatcher } from './exclude';
 import { namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
 import type { LabelsCsv } from './csv';
+import { decodeCsv } from './csvCodec';
+import { realPathInside, relativeInside } from './safePath';
 
 // The image-extension list (imageFiles.ts) and the exclude globs (exclude.ts), re-exported where callers look for them.
 export { IMAGE_EXTENSIONS, isImageFile } from './imageFiles';
@@ -28,7 +30,11 @@ export interface ScanOptions {
   readonly exclude?: readonly string[];
   /** Keep only the first N usable images in path order (a note records the cut). */
   readonly maxImages?: number;
-  /** Follow symbolic links (default true); links back into a folder being walked are reported as `symlink-loop`. */
+  /**
+   * Follow symbolic links (default true). Only links whose real path stays inside the dataset root are followed
+   * (`outside-root` otherwise); links back into a folder being walked are `symlink-loop`; a file or folder reached
+   * a second time under another name is `same-file` (counted once).
+   */
   readonly followSymlinks?: boolean;
 }
 
@@ -94,11 +100,22 @@ class Limiter {
   }
 }
 
+/** Dot-named folders that are expected tool state, not forgotten classes: skipped without a note. */
+const QUIET_HIDDEN: ReadonlySet<string> = new Set(['.labellint', '.git', '.hg', '.svn', '.vscode', '.idea', '.ipynb_checkpoints', '.ds_store', '.trash']);
+
 interface WalkCtx {
   readonly followSymlinks: boolean;
   readonly exclude: ExcludeMatcher;
   readonly limiter: Limiter;
   readonly problems: ScanProblem[];
+  /** Real path of the dataset root: nothing whose real path lies outside it is read, listed or followed. */
+  readonly rootReal: string;
+  /** Real folders already walked (or being walked) → the relative path they were walked under. */
+  readonly visitedDirs: Map<string, string>;
+  /** Folders reached through a link, walked after every real folder (so a real name wins over a link's). */
+  readonly deferred: { dir: DirRef; ancestors: ReadonlySet<string>; label: string; split: Split | null }[];
+  /** Dot-named folders passed over (relative paths), for the notes. */
+  readonly hiddenDirs: string[];
   nonImageFiles: number;
   skippedSymlinks: number;
 }
@@ -110,12 +127,54 @@ interface DirRef {
   readonly rel: string;
   /** Real path (symlinks resolved), for loop detection. */
   readonly real: string;
+  /** Reached through a symbolic link. */
+  readonly viaLink?: boolean;
+}
+
+interface FileRef {
+  readonly name: string;
+  readonly abs: string;
+  readonly rel: string;
+  readonly real: string;
+  readonly viaLink: boolean;
 }
 
 interface Listing {
   readonly dirs: DirRef[];
   /** Image files only (non-images are counted in ctx). */
-  readonly files: { readonly name: string; readonly abs: string; readonly rel: string }[];
+  readonly files: FileRef[];
+}
+
+/** A directory entry whose name is the raw bytes (`readdir` with `encoding: 'buffer'`). */
+type RawDirent = Omit<Dirent, 'name'> & { readonly name: Buffer };
+
+/**
+ * `readdir` with file types. Names are read as text (fast); only a folder holding a name with U+FFFD (what a byte
+ * that is not UTF-8 decodes to) is read again with byte names, so such names can be told apart and reported.
+ */
+async function readdirChecked(dir: string): Promise<{ entries: Dirent[]; badNames: Buffer[] }> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true });
+  if (!entries.some((e) => e.name.includes('\uFFFD'))) return { entries, badNames: [] };
+  // The bundled @types/node lacks the `encoding: 'buffer'` overload with file types.
+  const raw = await (fsp.readdir as unknown as (p: string, o: object) => Promise<RawDirent[]>)(dir, { withFileTypes: true, encoding: 'buffer' });
+  const good: Dirent[] = [];
+  const badNames: Buffer[] = [];
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  for (const r of raw) {
+    const name = r.name.toString('utf8');
+    if (Buffer.from(name, 'utf8').equals(r.name)) {
+      const e = byName.get(name);
+      if (e) good.push(e);
+    } else badNames.push(r.name);
+  }
+  return { entries: good, badNames };
+}
+
+/** A file name's bytes as text when they are not valid UTF-8: printable ASCII kept, other bytes as \xNN. */
+function showBytes(name: Buffer): string {
+  let s = '';
+  for (const b of name) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0').toUpperCase()}`;
+  return s;
 }
 
 function errCode(e: unknown): string {
@@ -138,29 +197,44 @@ function joinRel(rel: string, name: string): string {
 async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>): Promise<Listing> {
   const out: Listing = { dirs: [], files: [] };
   let entries: Dirent[];
+  let badNames: Buffer[];
   try {
-    entries = await ctx.limiter.run(() => fsp.readdir(dir.abs, { withFileTypes: true }));
+    // A name that is not valid UTF-8 would decode to U+FFFD and collide with another: such names are reported.
+    ({ entries, badNames } = await ctx.limiter.run(() => readdirChecked(dir.abs)));
   } catch (e) {
     const shown = dir.rel === '' ? dir.abs : showPath(dir.rel);
     ctx.problems.push({ path: dir.rel, kind: 'unreadable', message: `${shown}: folder cannot be read (${errCode(e)}); skipped` });
     return out;
   }
+  for (const raw of badNames) {
+    const rel = joinRel(dir.rel, showBytes(raw));
+    ctx.problems.push({
+      path: rel,
+      kind: 'bad-name',
+      message: `${showPath(rel)}: file name is not valid UTF-8, so it cannot be named without being confused with another; skipped (rename it to analyse it)`,
+    });
+  }
   for (const ent of entries) {
     const name = ent.name;
-    if (isIgnoredName(name)) continue;
+    if (isIgnoredName(name)) {
+      if (name.startsWith('.') && !QUIET_HIDDEN.has(name.toLowerCase()) && (ent.isDirectory() || ent.isSymbolicLink())) {
+        ctx.hiddenDirs.push(joinRel(dir.rel, name));
+      }
+      continue;
+    }
     const abs = joinAbs(dir.abs, name);
     const rel = joinRel(dir.rel, name);
     let real = '';
+    let viaLink = false;
     let kind: 'file' | 'dir' | 'other';
     if (ent.isSymbolicLink()) {
       if (!ctx.followSymlinks) {
         ctx.skippedSymlinks++;
         continue;
       }
+      viaLink = true;
       try {
         real = await fsp.realpath(abs);
-        const st = await fsp.stat(abs);
-        kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
       } catch (e) {
         const code = errCode(e);
         if (code === 'ELOOP') {
@@ -170,6 +244,22 @@ async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>
         } else {
           ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link cannot be followed (${code}); skipped` });
         }
+        continue;
+      }
+      // Decided on the real path before anything at the target is looked at (no stat, no read, no listing).
+      if (!realPathInside(ctx.rootReal, real)) {
+        ctx.problems.push({
+          path: rel,
+          kind: 'outside-root',
+          message: `${showPath(rel)}: symbolic link leads outside the dataset root; not followed`,
+        });
+        continue;
+      }
+      try {
+        const st = await fsp.stat(real);
+        kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+      } catch (e) {
+        ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link cannot be followed (${errCode(e)}); skipped` });
         continue;
       }
       if (kind === 'dir' && ancestors.has(real)) {
@@ -187,17 +277,22 @@ async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>
       // Type not reported by the file system (DT_UNKNOWN): ask.
       try {
         const st = await fsp.lstat(abs);
+        if (st.isSymbolicLink()) {
+          ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link of unknown type; skipped` });
+          continue;
+        }
         kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
       } catch (e) {
         ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: cannot be read (${errCode(e)}); skipped` });
         continue;
       }
     }
+    if (!real) real = joinAbs(dir.real, name);
     if (kind === 'dir') {
-      if (!ctx.exclude.matches(rel, true)) out.dirs.push({ name, abs, rel, real: real || joinAbs(dir.real, name) });
+      if (!ctx.exclude.matches(rel, true)) out.dirs.push({ name, abs, rel, real, viaLink });
     } else if (kind === 'file') {
       if (!isImageFile(name)) ctx.nonImageFiles++;
-      else if (!ctx.exclude.matches(rel, false)) out.files.push({ name, abs, rel });
+      else if (!ctx.exclude.matches(rel, false)) out.files.push({ name, abs, rel, real, viaLink });
     }
   }
   return out;
@@ -209,9 +304,16 @@ interface Candidate {
   readonly label: string;
   readonly split: Split | null;
   readonly csvLine?: number;
+  /** Real path (ImageFolder layout), for counting each real file once. */
+  readonly real?: string;
+  readonly viaLink?: boolean;
 }
 
-/** Collects every image below `dir` (any depth) as a candidate with the given label and split. */
+/**
+ * Collects every image below `dir` (any depth) as a candidate with the given label and split. Each real folder is
+ * walked once: a folder reached through a link is deferred (`ctx.deferred`) and walked by `walkDeferred` after the
+ * real folders, unless it was walked already.
+ */
 async function walkClass(
   ctx: WalkCtx,
   dir: DirRef,
@@ -220,10 +322,69 @@ async function walkClass(
   split: Split | null,
   out: Candidate[],
 ): Promise<void> {
+  if (dir.viaLink) {
+    ctx.deferred.push({ dir, ancestors, label, split });
+    return;
+  }
+  if (ctx.visitedDirs.has(dir.real)) {
+    sameFolder(ctx, dir);
+    return;
+  }
+  ctx.visitedDirs.set(dir.real, dir.rel);
   const here = new Set(ancestors).add(dir.real);
   const listing = await listDir(ctx, dir, here);
-  for (const f of listing.files) out.push({ abs: f.abs, rel: f.rel, label, split });
+  for (const f of listing.files) out.push({ abs: f.abs, rel: f.rel, label, split, real: f.real, viaLink: f.viaLink });
   await Promise.all(listing.dirs.map((d) => walkClass(ctx, d, here, label, split, out)));
+}
+
+function sameFolder(ctx: WalkCtx, dir: DirRef): void {
+  const first = ctx.visitedDirs.get(dir.real) ?? '';
+  ctx.problems.push({
+    path: dir.rel,
+    kind: 'same-file',
+    message: `${showPath(dir.rel)}: same folder as ${first === '' ? 'the dataset root' : showPath(first)} (a symbolic link); scanned once`,
+  });
+}
+
+/** Walks the folders reached through links, in path order, one at a time: each real folder once, whatever the graph. */
+async function walkDeferred(ctx: WalkCtx, out: Candidate[]): Promise<void> {
+  // Generation by generation (links found while walking linked folders come next), each sorted once.
+  while (ctx.deferred.length > 0) {
+    const generation = ctx.deferred.splice(0).sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
+    for (const next of generation) {
+      if (ctx.visitedDirs.has(next.dir.real)) {
+        sameFolder(ctx, next.dir);
+        continue;
+      }
+      await walkClass(ctx, { ...next.dir, viaLink: false }, next.ancestors, next.label, next.split, out);
+    }
+  }
+}
+
+/**
+ * Keeps one candidate per real file: a real name before a link's, then the first in path order; the others become
+ * `same-file` problems. Candidates without a real path are kept as they are.
+ */
+function onePerRealFile(cands: Candidate[], problems: ScanProblem[]): Candidate[] {
+  // Without links every real folder is walked once, so every real file has one name already.
+  if (!cands.some((c) => c.viaLink)) return cands;
+  const order = cands.slice().sort((a, b) => Number(a.viaLink ?? false) - Number(b.viaLink ?? false) || compareCodePoints(a.rel, b.rel));
+  const kept = new Map<string, Candidate>();
+  const out: Candidate[] = [];
+  for (const c of order) {
+    if (c.real === undefined) {
+      out.push(c);
+      continue;
+    }
+    const first = kept.get(c.real);
+    if (first) {
+      problems.push({ path: c.rel, kind: 'same-file', message: `${showPath(c.rel)}: same file as ${showPath(first.rel)} (a symbolic link); counted once` });
+      continue;
+    }
+    kept.set(c.real, c);
+    out.push(c);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,11 +412,23 @@ function rowIsInClassFolder(p: string, label: string): boolean {
   return segs.length >= 3 && toSplit(segs[0]) !== null && segs[1] === label;
 }
 
+/** The CSV's text, decoded from its bytes (UTF-8 with or without BOM, UTF-16 LE/BE with BOM, else Latin-1). */
 async function readCsvText(csvPath: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await fsp.readFile(csvPath, 'utf8');
+    bytes = await fsp.readFile(csvPath);
   } catch (e) {
     throw new Error(`Labels CSV ${csvPath} cannot be read (${errCode(e)})`);
+  }
+  return decodeCsv(bytes).text;
+}
+
+/** True when the file at `abs` really lies inside the root (a `labels.csv` linked from elsewhere does not). */
+async function csvInsideRoot(abs: string, rootReal: string): Promise<boolean> {
+  try {
+    return realPathInside(rootReal, await fsp.realpath(abs));
+  } catch {
+    return true; // missing or unreadable: the read reports it
   }
 }
 
@@ -276,9 +449,12 @@ function loadCsv(csvPath: string, text: string, rootAbs: string): LoadedCsv {
 interface Detected {
   readonly info: LayoutInfo;
   readonly csv?: LabelsCsv;
+  /** CSV files at the root that were not read because their real path is outside the root. */
+  readonly problems?: ScanProblem[];
 }
 
 async function detect(rootAbs: string, opts: ScanOptions): Promise<Detected> {
+  const rootReal = await fsp.realpath(rootAbs);
   const exclude = makeExcludeMatcher(opts.exclude);
   if (opts.csv !== undefined) {
     const csvPath = path.resolve(rootAbs, opts.csv);
@@ -301,12 +477,19 @@ async function detect(rootAbs: string, opts: ScanOptions): Promise<Detected> {
   }
   const visible = entries.filter((e) => !isIgnoredName(e.name) && !exclude.matches(e.name, e.isDirectory()));
   const hasSplitDirs = visible.some((e) => (e.isDirectory() || e.isSymbolicLink()) && toSplit(e.name) !== null);
-  const imagefolder: Detected = { info: { layout: 'imagefolder', hasSplits: hasSplitDirs } };
 
-  const csvFiles = visible
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.toLowerCase().endsWith('.csv'))
-    .map((e) => e.name)
-    .sort(compareCodePoints);
+  const problems: ScanProblem[] = [];
+  const csvFiles: string[] = [];
+  for (const e of visible) {
+    if (!(e.isFile() || e.isSymbolicLink()) || !e.name.toLowerCase().endsWith('.csv')) continue;
+    if (e.isSymbolicLink() && !(await csvInsideRoot(path.join(rootAbs, e.name), rootReal))) {
+      problems.push({ path: e.name, kind: 'outside-root', message: `${showPath(e.name)}: symbolic link leads outside the dataset root; not read` });
+      continue;
+    }
+    csvFiles.push(e.name);
+  }
+  csvFiles.sort(compareCodePoints);
+  const imagefolder: Detected = { info: { layout: 'imagefolder', hasSplits: hasSplitDirs }, problems };
   let candidate: LoadedCsv | undefined;
   const labelsName = csvFiles.find((n) => n.toLowerCase() === LABELS_CSV_NAME);
   if (labelsName !== undefined) {
@@ -316,7 +499,7 @@ async function detect(rootAbs: string, opts: ScanOptions): Promise<Detected> {
     for (const n of csvFiles) {
       let text: string;
       try {
-        text = await fsp.readFile(path.join(rootAbs, n), 'utf8');
+        text = decodeCsv(await fsp.readFile(path.join(rootAbs, n))).text;
       } catch {
         continue; // an unreadable stray CSV is not the labels file
       }
@@ -331,7 +514,7 @@ async function detect(rootAbs: string, opts: ScanOptions): Promise<Detected> {
   const looksLikeLabels = candidate.namesPathAndLabel || csv.rows.some((r) => isImageFile(r.path));
   const restatesFolders = csv.rows.every((r) => rowIsInClassFolder(r.path, r.label));
   if (!looksLikeLabels || restatesFolders) return imagefolder;
-  return { info: { layout: 'csv', csvPath: candidate.csvPath, hasSplits: csv.splitColumn !== undefined }, csv };
+  return { info: { layout: 'csv', csvPath: candidate.csvPath, hasSplits: csv.splitColumn !== undefined }, csv, problems };
 }
 
 /**
@@ -350,6 +533,8 @@ export async function detectLayout(root: string, opts: Pick<ScanOptions, 'csv' |
 interface StatOutcome {
   readonly item?: DatasetItem;
   readonly problem?: ScanProblem;
+  /** Real path of the item (CSV layout), for counting each real file once. */
+  readonly real?: string;
 }
 
 /** `fs.stat` through its callback API, measurably cheaper than `fs.promises.stat` over 100,000 files. */
@@ -397,7 +582,7 @@ function makeImageFolderStat(who: Identity | null): (c: Candidate) => Promise<St
   };
 }
 
-function makeCsvStat(followSymlinks: boolean, csvShown: string, who: Identity | null): (c: Candidate) => Promise<StatOutcome> {
+function makeCsvStat(followSymlinks: boolean, csvShown: string, who: Identity | null, rootReal: string): (c: Candidate) => Promise<StatOutcome> {
   return async (c) => {
     const shown = showPath(c.rel);
     const line = c.csvLine;
@@ -416,11 +601,20 @@ function makeCsvStat(followSymlinks: boolean, csvShown: string, who: Identity | 
       return problem('unreadable', `file cannot be read (${code})`);
     }
     if (st.isSymbolicLink()) return problem('unreadable', 'is a symbolic link and following links is off');
+    // The row's path text stays inside the root (parseLabelsCsv); a link on the way may not.
+    let real: string;
+    try {
+      real = await fsp.realpath(c.abs);
+    } catch (e) {
+      return problem('unreadable', `file cannot be read (${errCode(e)})`);
+    }
+    if (!realPathInside(rootReal, real)) return problem('outside-root', 'leads outside the dataset root through a symbolic link; not read');
     if (st.isDirectory()) return problem('missing-file', 'is a folder, not an image file');
     if (!st.isFile()) return problem('unreadable', 'is not a regular file');
     if (!canRead(st, who)) return problem('unreadable', 'file cannot be read (no read permission)');
     if (st.size === 0) return problem('zero-byte', 'file is empty (0 bytes)');
     return {
+      real,
       item: { path: c.rel, absPath: c.abs, label: c.label, split: c.split, size: st.size, mtimeMs: st.mtimeMs, ...(line !== undefined ? { csvLine: line } : {}) },
     };
   };
@@ -452,6 +646,7 @@ async function statInOrder(
   problems: ScanProblem[],
 ): Promise<{ items: DatasetItem[]; cut: number }> {
   const items: DatasetItem[] = [];
+  const byReal = new Map<string, string>();
   let cut = 0;
   const chunk = Number.isFinite(max) ? STAT_CHUNK : cands.length;
   for (let start = 0; start < cands.length && items.length < max; start += chunk) {
@@ -459,6 +654,20 @@ async function statInOrder(
     for (const o of outcomes) {
       if (items.length >= max) break;
       cut++;
+      if (o.item && o.real !== undefined) {
+        const first = byReal.get(o.real);
+        if (first !== undefined) {
+          const p = o.item.path;
+          problems.push({
+            path: p,
+            kind: 'same-file',
+            message: `${showPath(p)}: same file as ${showPath(first)} (a symbolic link)${o.item.csvLine !== undefined ? ` (line ${o.item.csvLine})` : ''}; counted once`,
+            ...(o.item.csvLine !== undefined ? { line: o.item.csvLine } : {}),
+          });
+          continue;
+        }
+        byReal.set(o.real, o.item.path);
+      }
       if (o.item) items.push(o.item);
       if (o.problem) problems.push(o.problem);
     }
@@ -483,9 +692,14 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
     exclude: makeExcludeMatcher(opts.exclude),
     limiter: new Limiter(READDIR_CONCURRENCY),
     problems: [],
+    rootReal,
+    visitedDirs: new Map([[rootReal, '']]),
+    deferred: [],
+    hiddenDirs: [],
     nonImageFiles: 0,
     skippedSymlinks: 0,
   };
+  for (const p of detected.problems ?? []) ctx.problems.push(p);
   const notes: string[] = [];
   const cands: Candidate[] = [];
   /** label → where the class is named (folder or CSV), for class problems. */
@@ -494,9 +708,8 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
 
   if (detected.info.layout === 'csv' && detected.csv && detected.info.csvPath) {
     const csvPath = detected.info.csvPath;
-    const rel = path.relative(rootAbs, csvPath);
-    const csvShown = rel.startsWith('..') || path.isAbsolute(rel) ? csvPath : rel.split(path.sep).join('/');
-    ctx.problems.push(...detected.csv.problems);
+    const csvShown = relativeInside(rootAbs, csvPath) ?? csvPath;
+    for (const p of detected.csv.problems) ctx.problems.push(p); // one by one: 100k+ refused rows overflow a spread
     let excluded = 0;
     for (const r of detected.csv.rows) {
       if (ctx.exclude.excludesPath(r.path)) {
@@ -507,7 +720,7 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
       if (!classPlaces.has(r.label)) classPlaces.set(r.label, csvShown);
     }
     if (excluded > 0) notes.push(`${excluded} CSV row${excluded === 1 ? '' : 's'} left out by exclude patterns.`);
-    statOne = makeCsvStat(ctx.followSymlinks, csvShown, currentIdentity());
+    statOne = makeCsvStat(ctx.followSymlinks, csvShown, currentIdentity(), rootReal);
   } else {
     const rootRef: DirRef = { name: '', abs: rootAbs, rel: '', real: rootReal };
     const rootAncestors = new Set([rootReal]);
@@ -515,7 +728,8 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
     const splitDirs = top.dirs.filter((d) => toSplit(d.name) !== null);
     const classDirs: { dir: DirRef; split: Split | null; ancestors: ReadonlySet<string> }[] = [];
     const loose: string[] = [];
-    if (top.files.length > 0) loose.push(`${top.files.length} in the root folder`);
+    const files = (n: number): string => `${n} image file${n === 1 ? '' : 's'}`;
+    if (top.files.length > 0) loose.push(`${files(top.files.length)} in the root folder`);
     if (splitDirs.length > 0) {
       const others = top.dirs.filter((d) => toSplit(d.name) === null);
       if (others.length > 0) {
@@ -524,23 +738,37 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
         );
       }
       for (const d of others) classDirs.push({ dir: d, split: null, ancestors: rootAncestors });
+      const splitsToList = splitDirs.filter((d) => {
+        if (ctx.visitedDirs.has(d.real)) {
+          sameFolder(ctx, d);
+          return false;
+        }
+        ctx.visitedDirs.set(d.real, d.rel);
+        return true;
+      });
       const listings = await Promise.all(
-        splitDirs.map(async (s) => {
+        splitsToList.map(async (s) => {
           const anc = new Set(rootAncestors).add(s.real);
           return { s, anc, listing: await listDir(ctx, s, anc) };
         }),
       );
       for (const { s, anc, listing } of listings) {
-        if (listing.files.length > 0) loose.push(`${listing.files.length} in ${showPath(s.rel)}/`);
+        if (listing.files.length > 0) loose.push(`${files(listing.files.length)} in ${showPath(s.rel)}/`);
         for (const d of listing.dirs) classDirs.push({ dir: d, split: toSplit(s.name), ancestors: anc });
       }
     } else {
       for (const d of top.dirs) classDirs.push({ dir: d, split: null, ancestors: rootAncestors });
     }
-    if (loose.length > 0) notes.push(`Image files not inside a class folder were skipped: ${loose.join(', ')}.`);
+    if (loose.length > 0) notes.push(`Skipped image files not inside a class folder: ${loose.join(', ')}.`);
     classDirs.sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
     for (const c of classDirs) if (!classPlaces.has(c.dir.name)) classPlaces.set(c.dir.name, c.dir.rel);
-    await Promise.all(classDirs.map((c) => walkClass(ctx, c.dir, c.ancestors, c.dir.name, c.split, cands)));
+    const walked: Candidate[] = [];
+    await Promise.all(classDirs.map((c) => walkClass(ctx, c.dir, c.ancestors, c.dir.name, c.split, walked)));
+    await walkDeferred(ctx, walked);
+    for (const c of onePerRealFile(walked, ctx.problems)) cands.push(c);
+    // A class folder that turned out to be another's second name is not a class of its own.
+    const sameAs = new Set(ctx.problems.filter((p) => p.kind === 'same-file').map((p) => p.path));
+    for (const c of classDirs) if (sameAs.has(c.dir.rel) && !cands.some((x) => x.label === c.dir.name)) classPlaces.delete(c.dir.name);
     statOne = makeImageFolderStat(currentIdentity());
   }
 
@@ -582,6 +810,11 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
 
   if (ctx.nonImageFiles > 0) {
     notes.push(`Skipped ${ctx.nonImageFiles} file${ctx.nonImageFiles === 1 ? '' : 's'} without an image extension.`);
+  }
+  if (ctx.hiddenDirs.length > 0) {
+    const n = ctx.hiddenDirs.length;
+    const shown = ctx.hiddenDirs.sort(compareCodePoints).slice(0, 5).map(showPath).join(', ');
+    notes.push(`Skipped ${n} hidden folder${n === 1 ? '' : 's'} (name starting with '.'): ${shown}${n > 5 ? ', …' : ''}.`);
   }
   if (ctx.skippedSymlinks > 0) {
     notes.push(`Skipped ${ctx.skippedSymlinks} symbolic link${ctx.skippedSymlinks === 1 ? '' : 's'} (following links is off).`);

@@ -11,8 +11,10 @@
  *   extension host imports it at activation).
  * - `render` makes the same WebP in memory without writing anything (untrusted workspaces).
  */
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveRelative } from './safePath';
+import { writeFileSafeAsync } from './safeWrite';
 import { STATE_DIR } from '../store/stateDir';
 
 /** Folder of the cache, relative to the dataset root. */
@@ -25,17 +27,12 @@ export const DEFAULT_THUMB_CONCURRENCY = 4;
 const HASH_RE = /^[0-9a-f]{16,128}$/;
 
 /**
- * Absolute path of a dataset-relative `/`-separated path, or null when it would leave the root
- * (absolute, `..`, empty segments, backslashes). Symlinks are not resolved: the scanner never follows
- * links out of the root, and only paths from the result reach here.
+ * Absolute path of a dataset-relative `/`-separated path, or null when its text could leave the root (absolute, `..`,
+ * empty segments, backslashes). The one check in `safePath.ts`; by path text only: the scanner never follows links
+ * out of the root, and only paths from the result reach here.
  */
 export function resolveInsideRoot(root: string, rel: string): string | null {
-  if (rel.length === 0 || rel.includes('\\') || rel.includes('\0') || rel.startsWith('/') || /^[A-Za-z]:/.test(rel)) return null;
-  const segs = rel.split('/');
-  if (segs.some((s) => s === '' || s === '.' || s === '..')) return null;
-  const base = resolve(root);
-  const abs = resolve(base, ...segs);
-  return abs.startsWith(base.endsWith(sep) ? base : base + sep) ? abs : null;
+  return resolveRelative(root, rel);
 }
 
 export function thumbDir(root: string): string {
@@ -69,7 +66,6 @@ export class ThumbnailCache {
   private readonly failed = new Set<string>();
   private readonly queue: (() => void)[] = [];
   private running = 0;
-  private dirReady: Promise<unknown> | undefined;
   /** Decodes actually run (not cache hits); for tests and logs. */
   generated = 0;
 
@@ -122,16 +118,8 @@ export class ThumbnailCache {
         this.failed.add(hash);
         return null;
       }
-      this.dirReady ??= mkdir(this.dir, { recursive: true });
-      await this.dirReady;
-      const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-      try {
-        await writeFile(tmp, webp);
-        await rename(tmp, target);
-      } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
+      // The one safe write: no folder on the way (`.labellint`, `thumbs`) may be a link, exclusive random temp name.
+      await writeFileSafeAsync(target, webp, { root: this.root });
       this.generated++;
       return target;
     });

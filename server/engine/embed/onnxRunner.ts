@@ -16,6 +16,7 @@ import type { ResolvedModel } from './models/registry';
 import { WorkerPool } from './pool';
 import { CONVERTER_VERSION, convertResolvedModel, ONNX_INPUT_NAME, pooledOutputName } from './onnxConvert';
 import { scalePixels } from './runner';
+import { writeFileSafe } from '../dataset/safeWrite';
 
 /** Added to squared norms before the square root so an all-zero block maps to zeros, not NaN (as runner.ts). */
 const L2_EPSILON = 1e-12;
@@ -85,10 +86,7 @@ export function ensureOnnxModel(model: ResolvedModel, cacheDir: string = default
   const file = path.join(dir, `${hash}.onnx`);
   if (fs.existsSync(file)) return file;
   const bytes = convertResolvedModel(model);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
+  writeFileSafe(file, bytes);
   return file;
 }
 

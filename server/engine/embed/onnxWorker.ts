@@ -25,6 +25,16 @@ port.on('message', (msg: ToWorker) => {
 });
 
 async function handle(msg: ToWorker): Promise<void> {
+  if (msg.type === 'close') {
+    // Asked to stop between batches: release the network and let the thread end by itself (never terminated mid-call).
+    try {
+      await runner?.dispose();
+    } finally {
+      runner = undefined;
+      port!.close();
+    }
+    return;
+  }
   if (msg.type === 'init') {
     try {
       const { ort, detail } = loadOnnxRuntime();

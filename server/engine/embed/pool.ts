@@ -31,12 +31,35 @@ interface Slot {
   readonly worker: Worker;
   job?: Job;
   alive: boolean;
+  /** The thread has exited. */
+  exited?: boolean;
+}
+
+/** How long shutdown waits for batches already on a worker (a batch of 4096 images on one slow core fits). */
+const DISPOSE_GRACE_MS = 120_000;
+/** How long a worker has to exit after `close` before it is terminated. */
+const CLOSE_GRACE_MS = 10_000;
+
+/** True when `p` settled within `ms`, false when the deadline came first. */
+async function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class WorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private disposed = false;
+  private disposing: Promise<void> | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
 
   private constructor(
     private readonly slots: Slot[],
@@ -76,17 +99,51 @@ export class WorkerPool {
     });
   }
 
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
+  /**
+   * Stops the pool without killing a worker in the middle of a batch: queued batches are rejected, batches already on
+   * a worker finish (up to DISPOSE_GRACE_MS), then each worker is asked to close and exits by itself; only one that
+   * does not exit within CLOSE_GRACE_MS is terminated. (Terminating a thread inside a native ONNX Runtime call
+   * aborts the whole process: `terminate called after throwing an instance of 'Napi::Error'`.)
+   */
+  dispose(): Promise<void> {
+    if (this.disposing) return this.disposing;
     this.disposed = true;
-    const err = new Error('The embedder was disposed before this batch finished.');
+    const err = new Error('The embedder was disposed before this batch started.');
     for (const job of this.queue.splice(0)) job.reject(err);
-    for (const slot of this.slots) {
-      slot.job?.reject(err);
-      slot.job = undefined;
-      slot.alive = false;
+    this.disposing = (async () => {
+      await withDeadline(this.idle(), DISPOSE_GRACE_MS);
+      await Promise.all(this.slots.map((slot) => this.close(slot)));
+    })();
+    return this.disposing;
+  }
+
+  /** Resolves when no slot has a batch in flight. */
+  private idle(): Promise<void> {
+    if (this.slots.every((s) => !s.job)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || this.slots.some((s) => s.job)) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async close(slot: Slot): Promise<void> {
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(new Error(`Embedding worker ${slot.index} did not finish its batch within ${DISPOSE_GRACE_MS / 1000} s of shutdown.`));
+    if (slot.exited) return;
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+    if (!job) {
+      try {
+        slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+      } catch {
+        // already gone
+      }
     }
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const clean = job ? false : await withDeadline(exited, CLOSE_GRACE_MS);
+    slot.alive = false;
+    if (!clean && !slot.exited) await slot.worker.terminate();
   }
 
   private pump(): void {
@@ -107,6 +164,7 @@ export class WorkerPool {
       if (msg.type === 'result') job.resolve(msg.vectors);
       else job.reject(new Error(`Embedding worker ${slot.index} failed on a batch of ${job.n} images: ${msg.message}`));
       this.pump();
+      this.checkIdle();
     });
     const die = (reason: string): void => {
       if (!slot.alive) return;
@@ -120,10 +178,18 @@ export class WorkerPool {
       } else {
         this.pump();
       }
+      this.checkIdle();
     };
     slot.worker.on('error', (e) => die(e.message));
     slot.worker.on('exit', (code) => {
+      slot.exited = true;
       if (!this.disposed) die(`exit code ${code}`);
+      else {
+        const job = slot.job;
+        slot.job = undefined;
+        job?.reject(new Error(`Embedding worker ${slot.index} stopped (exit code ${code}) during shutdown.`));
+        this.checkIdle();
+      }
     });
   }
 }

@@ -20,7 +20,12 @@ export interface EmbedMessage {
   readonly pixels: Uint8Array;
 }
 
-export type ToWorker = InitMessage | EmbedMessage;
+/** Main → worker, last: release the network and let the thread end (sent only when no batch is running). */
+export interface CloseMessage {
+  readonly type: 'close';
+}
+
+export type ToWorker = InitMessage | EmbedMessage | CloseMessage;
 
 /** Worker → main: init succeeded. */
 export interface ReadyMessage {

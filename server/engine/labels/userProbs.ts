@@ -4,6 +4,7 @@
  * Used instead of LabelLint's own out-of-fold classifier for the images it covers.
  */
 import { parseCsv } from '../dataset/csv';
+import { decodeCsv, detectDelimiter } from '../dataset/csvCodec';
 
 /** Rows may sum to 1 ± this much; larger deviations are reported (the row is renormalised anyway). */
 const ROW_SUM_TOLERANCE = 1e-3;
@@ -15,8 +16,10 @@ export interface UserProbs {
   readonly problems: string[];
 }
 
-export function parseUserProbs(text: string, csvName: string, classes: readonly string[]): UserProbs {
-  const rows = parseCsv(text);
+/** Parses the file's bytes (any encoding the CSV codec detects) or already-decoded text. */
+export function parseUserProbs(input: string | Uint8Array, csvName: string, classes: readonly string[]): UserProbs {
+  const text = typeof input === 'string' ? input : decodeCsv(input).text;
+  const rows = parseCsv(text, detectDelimiter(text));
   if (rows.length === 0) throw new Error(`${csvName}: empty predicted-probabilities file`);
   const header = rows[0].map((h) => h.trim());
   const pathCol = header.findIndex((h) => /^(path|file|filename|image)$/i.test(h));

@@ -10,7 +10,10 @@ import type { AnalysisProgress, Phase } from '../../../protocol/progress';
 import type { Settings } from '../../../protocol/settings';
 import type { Inventory } from '../../../protocol/dataset';
 import { scanDataset } from '../dataset/scan';
-import { AnalysisCache } from '../store/cache';
+import { AnalysisCache, STATE_DIR } from '../store/cache';
+import { UnsafeWriteError } from '../dataset/safeWrite';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { hashBytes } from '../dataset/hash';
 import { decodeImage, DecodeError } from '../dataset/decode';
 import type { QualityStats } from '../dataset/quality';
@@ -170,17 +173,42 @@ async function embedMissing(
   };
   // A small pool of batch runners: each decodes its batch then waits for inference, so while one
   // batch is on a worker, the next is being decoded by sharp's thread pool.
+  // On cancel or on the first error every runner stops taking batches, and the error is thrown only once all have
+  // stopped: nothing is left running on a worker or writing to the cache when the caller disposes them, and the first
+  // error (a full disk, EACCES) is reported as itself, not as whatever the shutdown causes.
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const runners = Math.max(1, workers * BATCHES_IN_FLIGHT_PER_WORKER);
   await Promise.all(
     Array.from({ length: Math.min(runners, batches.length) }, async () => {
-      while (next < batches.length) {
-        checkCancel(hooks);
-        await runBatch(batches[next++]);
+      while (next < batches.length && failure === null) {
+        try {
+          checkCancel(hooks);
+          await runBatch(batches[next++]);
+        } catch (e) {
+          failure ??= { error: e };
+        }
       }
     }),
   );
+  if (failure !== null) throw (failure as { error: unknown }).error;
   return transient;
+}
+
+/**
+ * A dataset that ships `.labellint` as a link to elsewhere would have the cache and reports written there: refused
+ * before anything is opened. (Only checked, never created here: where the state goes is the store's decision.)
+ */
+function refuseLinkedStateDir(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path.join(root, STATE_DIR));
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    throw new UnsafeWriteError(`${path.join(root, STATE_DIR)} is a symbolic link; LabelLint does not write its cache through links (remove it)`, 'ELINK');
+  }
 }
 
 type DecodeInfos = ReturnType<AnalysisCache['getDecodeInfo']>;
@@ -245,7 +273,9 @@ export async function collectEmbeddings(
   progress(hooks, 'scan', inv.items.length, inv.items.length);
   timings.scan = Date.now() - t;
   for (const p of inv.problems) hooks.log?.(p.message);
+  for (const n of inv.notes ?? []) hooks.log?.(n);
 
+  refuseLinkedStateDir(inv.root);
   const cache = AnalysisCache.open(inv.root, { log: hooks.log });
   try {
     t = Date.now();
@@ -305,7 +335,7 @@ export async function runAnalysis(root: string, settings: Settings, hooks: Analy
     let userProbs: (Float32Array | null)[] | undefined;
     if (settings.predProbsCsv) {
       const csvPath = resolve(inv.root, settings.predProbsCsv);
-      const parsed = parseUserProbs(await readFile(csvPath, 'utf8'), csvPath, inv.classes);
+      const parsed = parseUserProbs(await readFile(csvPath), csvPath, inv.classes);
       for (const p of parsed.problems) hooks.log?.(p);
       userProbs = items.map((e) => parsed.byPath.get(e.item.path) ?? null);
       const covered = userProbs.filter((p) => p !== null).length;

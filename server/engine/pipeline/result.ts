@@ -64,6 +64,7 @@ export function buildResult(a: {
     images,
     issues: lint.issues,
     scanProblems: [...inv.problems],
+    scanNotes: [...(inv.notes ?? [])],
     duplicates: lint.duplicates,
     confusion: lint.confusion,
     noiseMatrix: lint.noiseMatrix.map((row) => row.map(r6)),

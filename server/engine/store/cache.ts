@@ -23,10 +23,10 @@
  * threads; several processes may open the same file (busy timeout `BUSY_TIMEOUT_MS`).
  */
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFingerprint } from '../dataset/hash';
+import { writeFileSafe } from '../dataset/safeWrite';
 
 import { STATE_DIR } from './stateDir';
 
@@ -154,26 +154,9 @@ function timestampForFileName(d: Date): string {
   return d.toISOString().replace(/[:.]/g, '-');
 }
 
-/** Write `text` to `file` atomically: temp file in the same folder, fsync, rename over. */
+/** Write `text` to `file` atomically and safely: the one safe write (exclusive random temp, fsync, rename, no link followed). */
 function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* the temp file is ours; nothing else to do */
-    }
-    throw err;
-  }
+  writeFileSafe(file, text);
 }
 
 function isReviewDecision(x: unknown): x is ReviewDecision {
@@ -313,7 +296,7 @@ export class AnalysisCache {
     const file = path.join(dir, '.gitignore');
     if (fs.existsSync(file)) return;
     try {
-      writeFileAtomic(file, '# Written by LabelLint: commit reviews.json, not the cache.\ncache.db*\n*.tmp-*\n');
+      writeFileAtomic(file, '# Written by LabelLint: commit reviews.json, not the cache.\ncache.db*\n*.tmp-*\n.*.tmp\n');
     } catch {
       /* best effort: a read-only checkout still gets a working cache if the db itself is writable */
     }
