@@ -10,10 +10,12 @@ import type { EmbeddedItem } from './analyze';
 import type { AnalysisProgress } from '../../protocol/progress';
 import { buildKnnGraph } from './knn';
 import { neighbourAgreement } from './neighbours';
-import { estimateProbs } from './probs';
+import { judgeLabels } from './labels/judge';
+import { labelVerdicts, argmaxRow } from './labels/issues';
+import { diagnose } from './labels/diagnosis';
+import type { Diagnosis, LabelVerdict } from '../../protocol/results';
 import type { CrossValState } from './classifier';
 import { pca } from './linalg';
-import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from './cl';
 import { findDuplicateGroups, duplicateIssues } from './duplicates';
 import { outlierScores, findOutliers, outlierIssues } from './outliers';
 import { computeMap2d } from './map';
@@ -33,6 +35,8 @@ export interface LintInput {
   readonly memo?: LintMemo;
   /** Identifies the embedding model; a memo made with another model is not reused. */
   readonly modelKey?: string;
+  /** Skip the "labels or model?" diagnosis (incremental re-runs after a relabel: it does not change per fix). */
+  readonly skipDiagnosis?: boolean;
 }
 
 /**
@@ -153,6 +157,9 @@ export interface LintOutput {
   readonly predictedProb: Float32Array;
   readonly labelQuality: Float32Array;
   readonly isLabelIssue: Uint8Array;
+  /** Per item: calibrated P(given label is wrong); 0 for items not analysed. */
+  readonly pLabelWrong: Float32Array;
+  readonly verdicts: LabelVerdict[];
   readonly agreement: Float32Array;
   readonly outlier: Float32Array;
   readonly x: Float32Array;
@@ -165,7 +172,9 @@ export interface LintOutput {
   /** K×K P(given=i | true=j). */
   readonly noiseMatrix: number[][];
   readonly estimatedNoiseRate: number;
+  readonly noiseInterval: readonly [number, number];
   readonly perClassNoiseRate: number[];
+  readonly diagnosis: Diagnosis | null;
   readonly cvAccuracy: number;
   readonly mapMethod: string;
 }
@@ -173,14 +182,6 @@ export interface LintOutput {
 interface Hooks {
   onProgress?: (p: AnalysisProgress) => void;
   isCancelled?: () => boolean;
-}
-
-function pct(p: number): string {
-  return `${Math.round(p * 100)}%`;
-}
-
-function rows(m: Float64Array | Float32Array, k: number): number[][] {
-  return Array.from({ length: k }, (_, i) => Array.from(m.subarray(i * k, (i + 1) * k)));
 }
 
 export async function lintEmbeddings(
@@ -222,6 +223,10 @@ export async function lintEmbeddings(
   const predictedProb = new Float32Array(n);
   const labelQuality = new Float32Array(n).fill(1);
   const isLabelIssue = new Uint8Array(n);
+  const pLabelWrong = new Float32Array(n);
+  const verdicts: LabelVerdict[] = new Array<LabelVerdict>(n).fill('none');
+  let noiseInterval: readonly [number, number] = [0, 0];
+  let diagnosis: Diagnosis | null = null;
   const agreement = new Float32Array(n).fill(1);
   const outlier = new Float32Array(n);
   const xs = new Float32Array(n);
@@ -237,59 +242,38 @@ export async function lintEmbeddings(
 
   if (m >= 2 && K >= 2) {
     const userProbs = input.userProbs ? Array.from(analysed, (i) => input.userProbs![i]) : undefined;
-    const est = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: memoGraph, clfState: memoClf, foldOf: hashFolds(rowHashes, labels, K, settings.folds), userProbs, onProgress, isCancelled });
-    clfState = est.clfState;
-    timings.classify = est.timings.classify;
-    timings.knn = est.timings.knn;
-    cvAccuracy = est.cvAccuracy;
-    graph = est.graph;
-    const t = Date.now();
+    let t = Date.now();
+    const j = await judgeLabels(X, labels, K, settings, { graph: memoGraph, clfState: memoClf, foldOf: hashFolds(rowHashes, labels, K, settings.folds), userProbs, onProgress, isCancelled });
+    timings.classify = Date.now() - t;
+    clfState = j.clfState;
+    cvAccuracy = j.cvAccuracy;
+    graph = j.graph;
+    t = Date.now();
     hooks.onProgress?.({ phase: 'label-issues', done: 0, total: 1 });
-    const probs = est.probs;
+    const v = labelVerdicts({ j, labels, analysed, items, classes, trusted: input.trusted, minConfidence: settings.minConfidence });
+    issues.push(...v.issues);
+    analysed.forEach((i, r) => {
+      confusion[labels[r]][argmaxRow(j.clfProbs, r, K)]++;
+      predicted[i] = v.suggested[r];
+      predictedProb[i] = v.suggestedProb[r];
+      pLabelWrong[i] = v.pLabelWrong[r];
+      labelQuality[i] = 1 - v.pLabelWrong[r];
+      verdicts[i] = v.verdicts[r];
+      isLabelIssue[i] = v.verdicts[r] === 'confident' ? 1 : 0;
+    });
     const agree = neighbourAgreement(graph, labels, K);
-    const clf = { predProbs: est.clfProbs };
-    const quality = getLabelQualityScores(labels, probs, 'self_confidence');
-    const mask = findLabelIssues(labels, probs, { filterBy: settings.labelFilter });
-    const cj = computeConfidentJoint(labels, probs, K);
-    const latent = estimateLatent(cj, labels);
-    noiseMatrix = rows(latent.noiseMatrix, K);
-    let off = 0;
-    let tot = 0;
-    perClassNoiseRate = new Array<number>(K).fill(0);
-    for (let i = 0; i < K; i++) {
-      let rowSum = 0;
-      for (let j = 0; j < K; j++) rowSum += cj[i * K + j];
-      tot += rowSum;
-      off += rowSum - cj[i * K + i];
-      perClassNoiseRate[i] = rowSum > 0 ? 1 - cj[i * K + i] / rowSum : 0;
-    }
-    estimatedNoiseRate = tot > 0 ? off / tot : 0;
-
-    for (let r = 0; r < m; r++) {
-      const i = analysed[r];
-      let best = 0;
-      for (let c = 1; c < K; c++) if (probs[r * K + c] > probs[r * K + best]) best = c;
-      let bestClf = 0;
-      for (let c = 1; c < K; c++) if (clf.predProbs[r * K + c] > clf.predProbs[r * K + bestClf]) bestClf = c;
-      confusion[labels[r]][bestClf]++;
-      predicted[i] = best;
-      predictedProb[i] = probs[r * K + best];
-      labelQuality[i] = quality[r];
-      agreement[i] = agree[r];
-      if (mask[r] && !input.trusted[i] && best !== labels[r]) {
-        isLabelIssue[i] = 1;
-        const it = items[i].item;
-        issues.push({
-          kind: 'label',
-          path: it.path,
-          score: 1 - quality[r],
-          message: `Labelled '${it.label}' but looks like '${classes[best]}' (${pct(probs[r * K + best])})`,
-          suggestedLabel: classes[best],
-          suggestedProb: probs[r * K + best],
-        });
-      }
-    }
+    analysed.forEach((i, r) => (agreement[i] = agree[r]));
+    noiseMatrix = Array.from({ length: K }, (_, g) => Array.from({ length: K }, (_, tr) => j.transition[tr * K + g]));
+    estimatedNoiseRate = j.noiseShare;
+    noiseInterval = j.noiseInterval;
+    perClassNoiseRate = j.perClassNoise;
     timings.labelIssues = Date.now() - t;
+    if (!input.skipDiagnosis) {
+      t = Date.now();
+      const flagged = Uint8Array.from(v.verdicts, (x) => (x === 'confident' ? 1 : 0));
+      diagnosis = diagnose({ X, labels, K, linear: j.cvAccuracy, knnProbs: j.knnProbs, flagged, l2: j.l2, folds: settings.folds, seed: settings.seed, noiseShare: j.noiseShare, noiseInterval: j.noiseInterval });
+      timings.diagnosis = Date.now() - t;
+    }
   } else if (m > 0 && K <= 1) {
     for (const i of analysed) {
       predicted[i] = 0;
@@ -378,6 +362,8 @@ export async function lintEmbeddings(
     predictedProb,
     labelQuality,
     isLabelIssue,
+    pLabelWrong,
+    verdicts,
     agreement,
     outlier,
     x: xs,
@@ -388,7 +374,9 @@ export async function lintEmbeddings(
     confusion,
     noiseMatrix,
     estimatedNoiseRate,
+    noiseInterval,
     perClassNoiseRate,
+    diagnosis,
     cvAccuracy,
     mapMethod,
   };

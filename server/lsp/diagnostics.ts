@@ -51,15 +51,20 @@ export function severityFor(issue: Issue, settings: Settings): DiagnosticSeverit
   const s = settings.severities[issue.kind];
   if (s === 'off') return null;
   let sev = LSP_SEVERITY[s];
-  if (issue.kind === 'label' && typeof issue.suggestedProb === 'number' && issue.suggestedProb < LOW_CONFIDENCE) {
-    sev = Math.min(DiagnosticSeverity.Hint, sev + 1) as DiagnosticSeverity;
+  if (issue.kind === 'label' && issue.verdict === 'possible') {
+    // The review queue: below the confidence bar, so never louder than information.
+    sev = Math.max(DiagnosticSeverity.Information, sev + 1) as DiagnosticSeverity;
   }
   return sev;
 }
 
 export function messageFor(issue: Issue, givenLabel: string | null): string {
   if (issue.kind === 'label' && issue.suggestedLabel) {
-    return `Labelled '${givenLabel ?? '?'}' but looks like '${issue.suggestedLabel}' (${percent(issue.suggestedProb)})`;
+    const name = issue.path.slice(issue.path.lastIndexOf('/') + 1);
+    const p = typeof issue.pLabelWrong === 'number' ? `${percent(issue.pLabelWrong)} chance the label is wrong` : `suggested class ${percent(issue.suggestedProb)}`;
+    return issue.verdict === 'possible'
+      ? `${name}: label '${givenLabel ?? '?'}' may be wrong, maybe '${issue.suggestedLabel}' (${p}; review queue)`
+      : `${name}: labelled '${givenLabel ?? '?'}' but probably '${issue.suggestedLabel}' (${p})`;
   }
   return issue.message;
 }
