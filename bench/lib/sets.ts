@@ -11,7 +11,7 @@
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { collectEmbeddings } from '../../server/engine/analyze';
+import { collectEmbeddings } from '../../server/engine/pipeline/analyze';
 import type { Settings } from '../../protocol/settings';
 import type { Matrix } from '../../server/engine/types';
 import { loadFashionMnist, writeImageFolder, FASHION_FOLDER_NAMES } from './fashion';

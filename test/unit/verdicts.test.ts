@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintEmbeddings } from '../../server/engine/lint';
-import type { EmbeddedItem } from '../../server/engine/analyze';
+import { lintEmbeddings } from '../../server/engine/pipeline/lint';
+import type { EmbeddedItem } from '../../server/engine/pipeline/analyze';
 import { DEFAULT_SETTINGS } from '../../protocol/settings';
 import { makeRng } from '../../server/engine/types';
 import { estimateTransition, labelWrongProbability } from '../../server/engine/labels/verdict';

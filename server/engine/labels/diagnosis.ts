@@ -7,8 +7,8 @@
 import type { Diagnosis } from '../../../protocol/results';
 import type { Matrix } from '../types';
 import { makeRng } from '../types';
-import { crossValFit } from '../classifier';
-import { crossValPredictProbsMlp } from '../mlp';
+import { crossValFit } from './classifier';
+import { crossValPredictProbsMlp } from './mlp';
 
 /** The deeper head is measured on at most this many images (seeded sample): it costs ~50× the linear head. */
 export const MLP_MAX_ROWS = 2000;

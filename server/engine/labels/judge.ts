@@ -4,9 +4,9 @@
  */
 import type { Settings } from '../../../protocol/settings';
 import type { KnnGraph, Matrix, ProgressFn } from '../types';
-import { estimateProbs, type ProbEstimates } from '../probs';
-import { crossValFit, type CrossValState } from '../classifier';
-import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from '../cl';
+import { estimateProbs, type ProbEstimates } from './probs';
+import { crossValFit, type CrossValState } from './classifier';
+import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from './cl';
 import { cleanPosterior, estimateTransition, labelWrongProbability, noiseShareInterval } from './verdict';
 
 /**
