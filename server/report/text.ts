@@ -131,7 +131,8 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
   const labelIssues = r.issues.filter((i) => i.kind === 'label' && i.verdict !== 'possible').sort((a, b) => b.score - a.score);
   if (labelIssues.length > 0) {
     out.push(`Top ${Math.min(top, labelIssues.length)} suspected wrong labels:`);
-    for (const i of labelIssues.slice(0, top)) out.push(`  ${i.path}: ${i.message}`);
+    // Messages start with the file name; prefix the folder so the line names the file exactly.
+    for (const i of labelIssues.slice(0, top)) out.push(`  ${i.path.slice(0, i.path.lastIndexOf('/') + 1)}${i.message}`);
   }
   const t = Object.entries(r.timings)
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)

@@ -79,9 +79,11 @@ export async function judgeLabels(X: Matrix, labels: Int32Array, K: number, sett
   const clfState = reuse || opts.userProbs?.every((p) => p) ? opts.clfState : chooseL2(X, labels, K, { folds: settings.folds, seed: settings.seed, foldOf: opts.foldOf, isCancelled: opts.isCancelled });
   const est: ProbEstimates = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: opts.graph, foldOf: opts.foldOf, clfState, userProbs: opts.userProbs, onProgress: opts.onProgress, isCancelled: opts.isCancelled });
   const probs = est.probs;
-  const T = estimateTransition(labels, probs, K);
+  // Anchors from the classifier alone (purest), verdicts from the mixed probabilities (best ranking); the
+  // interval also spans the noise model whose anchors read the mixed probabilities (see verdict.ts).
+  const T = estimateTransition(labels, est.clfProbs, K);
   const pLabelWrong = labelWrongProbability(labels, probs, T, K);
-  const interval = noiseShareInterval(labels, probs, K, { seed: settings.seed });
+  const interval = noiseShareInterval(labels, probs, [est.clfProbs, probs], K, { seed: settings.seed });
   const perClassNoise = new Array<number>(K).fill(0);
   const perClassCount = new Array<number>(K).fill(0);
   labels.forEach((y, i) => {

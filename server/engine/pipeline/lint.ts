@@ -54,6 +54,11 @@ export class LintMemo {
   mapMethod = '';
   /** Classifier state of the remembered run (rows in `hashes` order). */
   clfState: CrossValState | null = null;
+  /**
+   * The "labels or model?" diagnosis of the remembered run. A relabel changes it by a fraction of a point
+   * and it costs more than the rest of a re-run, so re-runs over the same images keep it until a full run.
+   */
+  diagnosis: Diagnosis | null = null;
 
   /**
    * For each new row, the old row with the same content (exact duplicates pair up in order), or null
@@ -268,7 +273,9 @@ export async function lintEmbeddings(
     noiseInterval = j.noiseInterval;
     perClassNoiseRate = j.perClassNoise;
     timings.labelIssues = Date.now() - t;
-    if (!input.skipDiagnosis) {
+    if (toOld && input.memo?.diagnosis) {
+      diagnosis = input.memo.diagnosis;
+    } else if (!input.skipDiagnosis) {
       t = Date.now();
       const flagged = Uint8Array.from(v.verdicts, (x) => (x === 'confident' ? 1 : 0));
       diagnosis = diagnose({ X, labels, K, linear: j.cvAccuracy, knnProbs: j.knnProbs, flagged, l2: j.l2, folds: settings.folds, seed: settings.seed, noiseShare: j.noiseShare, noiseInterval: j.noiseInterval });
@@ -319,6 +326,7 @@ export async function lintEmbeddings(
       memo.mapY = map.y;
       memo.mapMethod = map.method;
       memo.clfState = clfState ?? null;
+      memo.diagnosis = diagnosis;
     }
     analysed.forEach((i, r) => {
       xs[i] = map.x[r];
