@@ -34,6 +34,13 @@ export const ANCHOR_SHARE = 0.2;
 export const MIN_ANCHORS = 5;
 /** Floor on every entry of T before normalising: no confusion is treated as impossible. */
 export const TRANSITION_FLOOR = 1e-4;
+/**
+ * Least share of each class's labels assumed wrong, spread over the other classes: even curated sets carry
+ * label errors (Northcutt et al., NeurIPS 2021: 0.15–10% in ten benchmark test sets, 3.3% on average), and a
+ * classifier that fits an almost-separable set leaves its anchors no room to show a rare flip. 1% keeps a
+ * single confidently contradicted label detectable without inventing noise in a clean set.
+ */
+export const MIN_ROW_NOISE = 0.01;
 /** Bootstrap resamples for the interval of the noise share. */
 export const BOOTSTRAP_SAMPLES = 200;
 /** The interval reported: the central 90% of bootstrap means. */
@@ -70,6 +77,11 @@ function normaliseRow(T: Float64Array, i: number, K: number): void {
   let s = 0;
   for (let j = 0; j < K; j++) s += (T[i * K + j] = Math.max(T[i * K + j], TRANSITION_FLOOR));
   for (let j = 0; j < K; j++) T[i * K + j] /= s;
+  const off = 1 - T[i * K + i];
+  if (K < 2 || off >= MIN_ROW_NOISE) return;
+  // Mix in uniform flips until the row's off-diagonal mass is MIN_ROW_NOISE.
+  const mix = (MIN_ROW_NOISE - off) / (1 - off);
+  for (let j = 0; j < K; j++) T[i * K + j] = (1 - mix) * T[i * K + j] + (j === i ? 0 : mix / (K - 1));
 }
 
 /**
@@ -77,7 +89,7 @@ function normaliseRow(T: Float64Array, i: number, K: number): void {
  * solving p = Tᵀ·π per image and projecting onto the simplex (negative parts clipped, renormalised).
  */
 export function cleanPosterior(predProbs: Float32Array, T: Float64Array, K: number): Float32Array {
-  const inv = invert(transpose(T, K), K);
+  const inv = invertNearIdentity(transpose(T, K), K);
   const N = predProbs.length / K;
   const out = new Float32Array(predProbs.length);
   for (let n = 0; n < N; n++) {
@@ -162,21 +174,36 @@ function mean(a: Float32Array): number {
   return a.length ? s / a.length : 0;
 }
 
+/** Pivot below which a matrix counts as singular (entries of T are probabilities, at least TRANSITION_FLOOR). */
+const SINGULAR_PIVOT = 1e-9;
+/** Share of the identity mixed into a singular T per retry (tiny sets can give two classes the same anchors). */
+const SINGULAR_SHRINK = 0.1;
+
+/** The inverse of A, or of A shrunk towards the identity until it is invertible (λ·I + (1 − λ)·A). */
+function invertNearIdentity(A: Float64Array, K: number): Float64Array {
+  for (let lambda = 0; lambda < 1; lambda += SINGULAR_SHRINK) {
+    const B = A.map((v, k) => (1 - lambda) * v + (k % (K + 1) === 0 ? lambda : 0));
+    const inv = invert(B, K);
+    if (inv) return inv;
+  }
+  return invert(A.map((_, k) => (k % (K + 1) === 0 ? 1 : 0)), K)!;
+}
+
 function transpose(A: Float64Array, K: number): Float64Array {
   const out = new Float64Array(K * K);
   for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) out[j * K + i] = A[i * K + j];
   return out;
 }
 
-/** Gauss–Jordan inverse with partial pivoting; T is strictly positive and near-diagonal in practice. */
-function invert(A: Float64Array, K: number): Float64Array {
+/** Gauss–Jordan inverse with partial pivoting, or null when A is (numerically) singular. */
+function invert(A: Float64Array, K: number): Float64Array | null {
   const a = Float64Array.from(A);
   const inv = new Float64Array(K * K);
   for (let i = 0; i < K; i++) inv[i * K + i] = 1;
   for (let c = 0; c < K; c++) {
     let p = c;
     for (let r = c + 1; r < K; r++) if (Math.abs(a[r * K + c]) > Math.abs(a[p * K + c])) p = r;
-    if (Math.abs(a[p * K + c]) < 1e-12) throw new Error('transition matrix is singular');
+    if (Math.abs(a[p * K + c]) < SINGULAR_PIVOT) return null;
     if (p !== c) for (let j = 0; j < K; j++) {
       [a[p * K + j], a[c * K + j]] = [a[c * K + j], a[p * K + j]];
       [inv[p * K + j], inv[c * K + j]] = [inv[c * K + j], inv[p * K + j]];
