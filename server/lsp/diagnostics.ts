@@ -22,9 +22,6 @@ export const SOURCE = 'labellint';
 /** README sections, one per issue kind (`#issue-<kind>` anchors). */
 export const README_URL = 'https://github.com/labellint/labellint/blob/main/README.md';
 
-/** Label issues whose suggested class has less than this probability are shown one severity lower: the model is unsure. */
-export const LOW_CONFIDENCE = 0.5;
-
 export interface DiagnosticData {
   readonly root: string;
   readonly path: string;
@@ -46,14 +43,14 @@ const LSP_SEVERITY: Record<Exclude<Severity, 'off'>, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-/** LSP severity for an issue, or null when its kind is 'off'. Unsure label issues drop one level (never below hint). */
+/** LSP severity for an issue, or null when its kind is 'off'. Possible label issues (the review queue) drop one level, never louder than information. */
 export function severityFor(issue: Issue, settings: Settings): DiagnosticSeverity | null {
   const s = settings.severities[issue.kind];
   if (s === 'off') return null;
   let sev = LSP_SEVERITY[s];
   if (issue.kind === 'label' && issue.verdict === 'possible') {
     // The review queue: below the confidence bar, so never louder than information.
-    sev = Math.max(DiagnosticSeverity.Information, sev + 1) as DiagnosticSeverity;
+    sev = Math.min(DiagnosticSeverity.Hint, Math.max(DiagnosticSeverity.Information, sev + 1)) as DiagnosticSeverity;
   }
   return sev;
 }

@@ -132,7 +132,10 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
   if (labelIssues.length > 0) {
     out.push(`Top ${Math.min(top, labelIssues.length)} suspected wrong labels:`);
     // Messages start with the file name; prefix the folder so the line names the file exactly.
-    for (const i of labelIssues.slice(0, top)) out.push(`  ${i.path.slice(0, i.path.lastIndexOf('/') + 1)}${i.message}`);
+    for (const i of labelIssues.slice(0, top)) {
+      const dir = i.path.slice(0, i.path.lastIndexOf('/') + 1);
+      out.push(i.message.startsWith(`${i.path.slice(dir.length)}: `) ? `  ${dir}${i.message}` : `  ${i.path}: ${i.message}`);
+    }
   }
   const t = Object.entries(r.timings)
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)
