@@ -21,7 +21,8 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { Matrix, makeRng } from '../server/engine/types';
+import { Matrix } from '../server/engine/types';
+import { makeRng } from '../server/engine/numerics/rng';
 import { l2NormalizeRows, matmulABt, pca } from '../server/engine/numerics/linalg';
 import { crossValFit, rescoreAfterRelabel } from '../server/engine/labels/classifier';
 import { buildKnnGraph, buildKnnGraphSync } from '../server/engine/numerics/knn';
@@ -30,7 +31,8 @@ import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQuality
 import { findDuplicateGroups } from '../server/engine/issues/duplicates';
 import { findOutliers, outlierScores } from '../server/engine/issues/outliers';
 import { computeMap2d } from '../server/engine/numerics/map';
-import { AnalysisCache } from '../server/engine/store/cache';
+import { AnalysisCache, CACHE_FILE } from '../server/engine/store/cache';
+import { stateDir } from '../server/engine/store/stateDir';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -252,9 +254,8 @@ function recallOf(g: { indices: Int32Array }, truth: { indices: Int32Array }, n:
 
 async function realRecall(dir: string): Promise<void> {
   // The model key is not exposed by AnalysisCache; read it (read-only) from the same file, then load through the cache.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Database = require('better-sqlite3') as new (file: string, o: { readonly: boolean }) => { prepare(q: string): { all(): unknown[] }; close(): void };
-  const db = new Database(path.join(dir, '.labellint', 'cache.db'), { readonly: true });
+  const db = new Database(path.join(stateDir(dir), CACHE_FILE), { readonly: true });
   const models = db.prepare('SELECT model_key AS key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC').all() as { key: string; n: number }[];
   db.close();
   const cache = AnalysisCache.open(dir);

@@ -23,7 +23,7 @@ import sharp from 'sharp';
 import { decodeImage } from '../server/engine/dataset/decode';
 import { createEmbedder, type Embedder } from '../server/engine/embed';
 import { buildKnnGraph } from '../server/engine/numerics/knn';
-import { hammingDistance } from '../server/engine/dataset/quality';
+import { hammingDistance } from '../server/engine/dataset/phash';
 import {
   DEFAULT_CANDIDATE_SIMILARITY,
   DEFAULT_EMBEDDING_THRESHOLD,

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { createEmbedder, type Embedder } from '../server/engine/embed';
 import { decodeImage } from '../server/engine/dataset/decode';
-import { makeRng } from '../server/engine/types';
+import { makeRng } from '../server/engine/numerics/rng';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

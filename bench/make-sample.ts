@@ -16,7 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeRng } from '../server/engine/types';
+import { makeRng } from '../server/engine/numerics/rng';
 import {
   FASHION_FOLDER_NAMES,
   injectNoise,

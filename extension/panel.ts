@@ -16,12 +16,14 @@ import { randomBytes } from 'node:crypto';
 import * as lsp from '../protocol/lsp';
 import * as wv from '../protocol/webview';
 import type { AnalysisResult } from '../protocol/results';
+// eslint-disable-next-line no-restricted-imports -- issue 14: host-side page shell lives in webview/; move it to extension/ (lead decides)
 import { renderPage } from '../webview/page';
+// eslint-disable-next-line no-restricted-imports -- issue 11/14: loads sharp into the extension host; helper "review" replaces it with a server request
 import { resolveInsideRoot, thumbDir, ThumbnailCache } from '../server/engine/dataset/thumbs';
 import { Config } from './config';
 import type { Ctx } from './ctx';
 
-/** The compiled webview bundle (tsconfig.webview.json `outDir`), relative to the extension root. */
+/** The compiled webview bundle (webview/tsconfig.json `outDir`), relative to the extension root. */
 export const WEBVIEW_BUNDLE_DIR = ['out', 'webview'] as const;
 /** Entry module inside the bundle (`rootDir` is the repository, so sources keep their folders). */
 export const WEBVIEW_ENTRY = [...WEBVIEW_BUNDLE_DIR, 'webview', 'main.js'] as const;

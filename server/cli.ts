@@ -8,6 +8,7 @@ import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from '
 import { createProgress } from './cli/progress';
 import { runAnalysis, collectEmbeddings } from './engine/pipeline/analyze';
 import { CancelledError } from './engine/types';
+import { stateDir } from './engine/store/stateDir';
 import { formatSummary, toCsv, toJson } from './report/text';
 import type { AnalysisResult } from '../protocol/results';
 
@@ -46,7 +47,7 @@ export function outputPaths(cmd: AnalyzeCommand, root: string): Map<Format, stri
     out.set(cmd.formats[0], resolve(cmd.out));
     return out;
   }
-  const dir = cmd.out !== null ? resolve(cmd.out) : join(root, '.labellint');
+  const dir = cmd.out !== null ? resolve(cmd.out) : stateDir(root);
   for (const f of cmd.formats) out.set(f, join(dir, `${base}.${f}`));
   return out;
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 
 /** Where the Debian package installs the files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import type { Matrix } from '../../server/engine/types';
 import type { Settings } from '../../protocol/settings';
 import { fitPredict } from '../../server/engine/labels/classifier';
-import { hashFolds } from '../../server/engine/pipeline/lint';
+import { hashFolds } from '../../server/engine/labels/folds';
 
 /**
  * cleanlab 2.x `find_label_issues` / `get_label_quality_scores` on out-of-fold probabilities of sklearn's

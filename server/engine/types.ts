@@ -1,6 +1,7 @@
 /**
  * Engine-internal shared shapes. Matrices are row-major typed arrays with their shape noted.
  */
+import type { Phase } from '../../protocol/progress';
 
 /** A dense row-major float matrix: `data.length === rows * cols`. */
 export interface Matrix {
@@ -22,7 +23,7 @@ export interface KnnGraph {
 }
 
 /** Progress callback for long loops: `done` of `total` units of `phase`. Return nothing. */
-export type ProgressFn = (phase: string, done: number, total: number) => void;
+export type ProgressFn = (phase: Phase, done: number, total: number) => void;
 
 /** A cancellation check; long loops call it between blocks and stop with `CancelledError` when it returns true. */
 export type IsCancelled = () => boolean;
@@ -32,16 +33,4 @@ export class CancelledError extends Error {
     super('cancelled');
     this.name = 'CancelledError';
   }
-}
-
-/** Deterministic PRNG (mulberry32). Same seed, same sequence. Returns floats in [0, 1). */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -2,7 +2,7 @@
 /**
  * Real-browser test of the report webview (not part of `npm test`; needs Debian's /usr/bin/chromium).
  *
- *   npx tsc -p . && npx tsc -p tsconfig.webview.json
+ *   npx tsc -p . && npx tsc -p webview/tsconfig.json
  *   node bin/labellint.js analyze sample/fashion-mnist-mini --quiet
  *   node test/ui/webview.ui.js            # screenshots into artifacts/ui/
  *
@@ -35,13 +35,13 @@ function need(file, hint) {
     process.exit(2);
   }
 }
-need(path.join(OUT, 'webview', 'webview', 'main.js'), 'run `npx tsc -p tsconfig.webview.json`');
+need(path.join(OUT, 'webview', 'webview', 'main.js'), 'run `npx tsc -p webview/tsconfig.json`');
 need(path.join(OUT, 'webview', 'page.js'), 'run `npx tsc -p .`');
 need(REPORT, 'run `node bin/labellint.js analyze sample/fashion-mnist-mini --quiet`');
 
 const { renderPage } = require(path.join(OUT, 'webview', 'page.js'));
 const wv = require(path.join(OUT, 'protocol', 'webview.js'));
-const { ThumbnailCache, thumbDir, resolveInsideRoot } = require(path.join(OUT, 'server', 'engine', 'thumbs.js'));
+const { ThumbnailCache, thumbDir, resolveInsideRoot } = require(path.join(OUT, 'server', 'engine', 'dataset', 'thumbs.js'));
 const { mostConfused } = require(path.join(OUT, 'webview', 'matrix.js'));
 
 /** The real result plus one hostile file name (it must render as text). */

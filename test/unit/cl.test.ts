@@ -26,7 +26,7 @@ import {
   type PredProbs,
   type RankMethod,
 } from '../../server/engine/labels/cl';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { argsortStable, pairwiseSum, roundHalfEven, smallestStable } from '../../server/engine/labels/cl/numeric';
 
 const MATRIX_TOL = 1e-9;

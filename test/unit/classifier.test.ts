@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng, Matrix } from '../../server/engine/types';
+import { Matrix } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { crossValFit, crossValPredictProbs, fitPredict, rescoreAfterRelabel } from '../../server/engine/labels/classifier';
 
 function blobs(n: number, d: number, K: number, seed: number, sep = 4): { X: Matrix; y: Int32Array } {

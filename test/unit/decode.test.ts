@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { DecodeError, decodeImage, decodeThumbnail, MAX_INPUT_PIXELS, sniffImageFormat } from '../../server/engine/dataset/decode';
-import { hammingDistance } from '../../server/engine/dataset/quality';
+import { hammingDistance } from '../../server/engine/dataset/phash';
 
 /** Deterministic noisy RGB image, w×h×3. */
 function noise(w: number, h: number, seed = 1): Buffer {

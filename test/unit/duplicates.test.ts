@@ -4,9 +4,9 @@ import {
   DEFAULT_CANDIDATE_SIMILARITY,
   DEFAULT_EMBEDDING_THRESHOLD,
   DEFAULT_MAX_HASH_DISTANCE,
-  duplicateIssues,
   findDuplicateGroups,
 } from '../../server/engine/issues/duplicates';
+import { duplicateIssues } from '../../server/engine/issues/duplicateIssues';
 import type { DuplicateInput } from '../../server/engine/issues/duplicates';
 import type { Split } from '../../protocol/dataset';
 import { bruteKnn } from './helpers/brute-knn';

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { l2NormalizeRows } from '../../server/engine/numerics/linalg';
 import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours, rerankExact } from '../../server/engine/numerics/knn';
 import { denseKernelModule } from '../../server/engine/numerics/wasm/kernels';
-import { knnPredictProbs, neighbourAgreement, combineLabelQuality, combinePredProbs, getLabelQualityScores } from '../../server/engine/labels/neighbours';
+import { knnPredictProbs, neighbourAgreement, combineLabelQuality } from '../../server/engine/labels/neighbours';
+import { mixProbs } from '../../server/engine/labels/probs';
+import { getLabelQualityScores } from '../../server/engine/labels/cl';
 
 const m = (rows: number, cols: number, v: number[]) => ({ rows, cols, data: Float32Array.from(v) });
 
@@ -104,9 +106,9 @@ test('neighbour agreement and kNN vote', () => {
   assert.ok(Math.abs(ps[4] + ps[5] - 1) < 1e-6 && ps[5] > 0);
   const q = combineLabelQuality(Float32Array.from([1, 1, 0]), p, labels, { classifier: 0.5 });
   assert.ok(q[2] < q[0]);
-  const c = combinePredProbs(Float32Array.from([1, 0, 0, 1, 0, 1]), p, 0.5);
+  const c = mixProbs(Float32Array.from([1, 0, 0, 1, 0, 1]), p, 0.5);
   assert.ok(Math.abs(c[0] + c[1] - 1) < 1e-6);
-  assert.throws(() => getLabelQualityScores(c, labels, 2, 'bogus' as never), /valid: self_confidence, normalized_margin/);
-  const nm = getLabelQualityScores(Float32Array.from([0.8, 0.2]), Int32Array.from([1]), 2, 'normalized_margin');
+  assert.throws(() => getLabelQualityScores(labels, c, 'bogus' as never), /self_confidence, normalized_margin/);
+  const nm = getLabelQualityScores(Int32Array.from([1]), Float32Array.from([0.8, 0.2]), 'normalized_margin');
   assert.ok(Math.abs(nm[0] - 0.2) < 1e-6);
 });

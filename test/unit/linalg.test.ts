@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { assertFiniteRows, l2NormalizeRows, matmulABt, pca, symmetricEigen } from '../../server/engine/numerics/linalg';
 import { denseKernelBytes, denseKernelModule } from '../../server/engine/numerics/wasm/kernels';
 import { sleb, uleb } from '../../server/engine/numerics/wasm/encoder';

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintEmbeddings, LintMemo, permuteGraph } from '../../server/engine/pipeline/lint';
-import type { EmbeddedItem } from '../../server/engine/pipeline/analyze';
+import { lintEmbeddings } from '../../server/engine/pipeline/lint';
+import { LintMemo, permuteGraph } from '../../server/engine/pipeline/memo';
+import type { EmbeddedItem } from '../../server/engine/pipeline/embeddedItem';
 import { DEFAULT_SETTINGS } from '../../protocol/settings';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 
 /** 3 well-separated clusters of 40 unit vectors in 8-D; labels by cluster, paths by class folder. */
 function dataset(seed: number): EmbeddedItem[] {
@@ -90,7 +91,7 @@ test('permuteGraph renumbers rows and neighbour indices consistently', () => {
 });
 
 test('hash folds: stratified, balanced, and a relabel moves only the relabelled image between folds', async () => {
-  const { hashFolds } = await import('../../server/engine/pipeline/lint');
+  const { hashFolds } = await import('../../server/engine/labels/folds');
   const { createHash } = await import('node:crypto');
   const n = 600;
   const hashes = Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));

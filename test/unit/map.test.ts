@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeMap2d, normalise, pca2d, placeFromNeighbours } from '../../server/engine/numerics/map';
-import { CancelledError, makeRng } from '../../server/engine/types';
+import { CancelledError } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import type { KnnGraph, Matrix } from '../../server/engine/types';
 
 /** Brute-force cosine kNN (self excluded), most similar first, ties by index. Test helper only. */

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crossValPredictProbs } from '../../server/engine/labels/classifier';
 import { crossValPredictProbsMlp, fitPredictMlp } from '../../server/engine/labels/mlp';
-import { makeRng, type Matrix } from '../../server/engine/types';
+import { type Matrix } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 
 /** Two classes on the diagonals of a square (XOR), plus noise dimensions. */
 function xor(n: number, seed: number): { X: Matrix; y: Int32Array } {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findOutliers, getMeanKnnDistance, outlierIssues, outlierScores, scoresFromDistances } from '../../server/engine/issues/outliers';
 import type { KnnGraph } from '../../server/engine/types';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { bruteKnn } from './helpers/brute-knn';
 
 

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeQualityStats, hammingDistance, perceptualHash, popcount32, qualityFlags, type QualityStats } from '../../server/engine/dataset/quality';
-import { makeRng } from '../../server/engine/types';
+import { computeQualityStats, type QualityStats } from '../../server/engine/dataset/quality';
+import { hammingDistance, perceptualHash, popcount32 } from '../../server/engine/dataset/phash';
+import { qualityFlags } from '../../server/engine/issues/quality';
+import { makeRng } from '../../server/engine/numerics/rng';
 
 const SIDE = 64;
 

@@ -38,8 +38,8 @@ test('summary names the noise estimate, accuracy and top suspects', () => {
   assert.match(s, /Cross-validated accuracy against the given labels: 50\.0%/);
   assert.match(s, /Estimated share of wrong labels: 15\.0% \(90% interval 40\.0%–60\.0%\)/);
   assert.match(s, /dog → cat: 10\.0%/);
-  assert.match(s, /\n  cat\/a,"b"\.png: labelled 'cat' but probably 'dog' \(90% chance the label is wrong\)/);
-  assert.match(s, /\s3  possible wrong labels \(review queue/);
+  assert.match(s, /\n {2}cat\/a,"b"\.png: labelled 'cat' but probably 'dog' \(90% chance the label is wrong\)/);
+  assert.match(s, /\s3 {2}possible wrong labels \(review queue/);
   assert.match(s, /\(c\) deeper head \(one hidden layer\): 55\.0%/);
   assert.match(s, /The labels are the bigger lever\./);
 });

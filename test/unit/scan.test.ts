@@ -347,6 +347,18 @@ test('exclude globs: by name, by folder, with ** and ?', async () => {
   });
 });
 
+test('exclude globs with braces, as VS Code users write them', async () => {
+  assert.ok(globToRegExp('**/*.{tmp,bak}').test('x/a.tmp'));
+  assert.ok(globToRegExp('**/*.{tmp,bak}').test('a.bak'));
+  assert.ok(!globToRegExp('**/*.{tmp,bak}').test('a.png'));
+  const spec: TreeSpec = { 'cats/a.png': IMG, 'cats/b.jpg': IMG, 'dogs/a.gif': IMG, 'dogs/b.jpg': IMG, 'bats/a.png': IMG };
+  await withTree(spec, async (root) => {
+    assert.deepEqual(paths(await scanDataset(root, { exclude: ['**/*.{png,gif}'] })), ['cats/b.jpg', 'dogs/b.jpg']);
+    assert.deepEqual(paths(await scanDataset(root, { exclude: ['{cats,bats}'] })), ['dogs/a.gif', 'dogs/b.jpg']);
+    assert.deepEqual(paths(await scanDataset(root, { exclude: ['{cats,dogs}/*.jpg'] })), ['bats/a.png', 'cats/a.png', 'dogs/a.gif']);
+  });
+});
+
 test('maxImages keeps the first N in path order, records a note, and judges only untouched classes', async () => {
   const spec: TreeSpec = {};
   for (const c of ['a', 'b', 'c']) for (let i = 0; i < 100; i++) spec[`${c}/${String(i).padStart(3, '0')}.png`] = IMG;

@@ -117,7 +117,7 @@ export async function animatedGif(): Promise<Buffer> {
 }
 
 /** Seeded PRNG (mulberry32), the engine's own: same seed, same sequence. */
-export { makeRng as mulberry32 } from '../../server/engine/types';
+export { makeRng as mulberry32 } from '../../server/engine/numerics/rng';
 
 /** Rejects with a clear error when `p` does not settle within `ms` (the fuzz tests' hang guard). */
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

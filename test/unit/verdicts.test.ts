@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lintEmbeddings } from '../../server/engine/pipeline/lint';
-import type { EmbeddedItem } from '../../server/engine/pipeline/analyze';
+import type { EmbeddedItem } from '../../server/engine/pipeline/embeddedItem';
 import { DEFAULT_SETTINGS } from '../../protocol/settings';
-import { makeRng } from '../../server/engine/types';
+import { makeRng } from '../../server/engine/numerics/rng';
 import { estimateTransition, labelWrongProbability } from '../../server/engine/labels/verdict';
 import { verdictOf } from '../../server/engine/labels/issues';
 

@@ -6,18 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ScanProblem, Split } from '../../../protocol/dataset';
-
-/**
- * Image file extensions the scanner accepts: lowercase, with the leading dot, as `path.extname` returns them.
- * Lives here (not in scan.ts) because csv.ts needs it and scan.ts imports csv.ts; scan.ts re-exports it.
- */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.bmp', '.tif', '.tiff'];
-const IMAGE_EXTENSION_SET: ReadonlySet<string> = new Set(IMAGE_EXTENSIONS);
-
-/** True when the file name (or path) ends in an image extension, case-insensitive. */
-export function isImageFile(name: string): boolean {
-  return IMAGE_EXTENSION_SET.has(path.extname(name).toLowerCase());
-}
+import { isImageFile } from './imageFiles';
 
 export type CsvDelimiter = ',' | ';' | '\t';
 const DELIMITERS: readonly CsvDelimiter[] = [',', ';', '\t'];

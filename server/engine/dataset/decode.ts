@@ -28,7 +28,8 @@
  *   cached with the other statistics.
  */
 import sharp from 'sharp';
-import { computeQualityStats, GREY_CHANNEL_TOLERANCE, type QualityStats, areaTaps } from './quality';
+import { computeQualityStats, GREY_CHANNEL_TOLERANCE, type QualityStats } from './quality';
+import { areaTaps } from './resample';
 
 /**
  * Largest image (width × height of the first frame) we decode: 100 MP is ~300 MB of 8-bit RGB — above

@@ -8,19 +8,22 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '../../../protocol/dataset';
-import { isImageFile, namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
+import { isImageFile } from './imageFiles';
+import { makeExcludeMatcher, type ExcludeMatcher } from './exclude';
+import { namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
 import type { LabelsCsv } from './csv';
 
-// csv.ts owns the extension list (it needs it and must not import this module); re-exported here as the public home.
-export { IMAGE_EXTENSIONS, isImageFile } from './csv';
+// The image-extension list (imageFiles.ts) and the exclude globs (exclude.ts), re-exported where callers look for them.
+export { IMAGE_EXTENSIONS, isImageFile } from './imageFiles';
+export { globToRegExp } from './exclude';
 
 export interface ScanOptions {
   /** Explicit labels CSV; a relative path is resolved against the dataset root. Forces the CSV layout. */
   readonly csv?: string;
   /**
-   * Simple globs matched against `/`-separated paths relative to the root: `*` and `?` stay inside one path segment,
-   * `**` spans segments. A pattern without `/` is also matched against the file or folder name alone (`*.png`, `tmp`).
-   * A matching folder is not entered.
+   * Globs (VS Code's syntax, see exclude.ts) matched against `/`-separated paths relative to the root: `*` and `?`
+   * stay inside one path segment, `**` spans segments, `{a,b}` is either. A pattern without `/` is also matched against the
+   * file or folder name alone (`*.png`, `tmp`). A matching folder is not entered.
    */
   readonly exclude?: readonly string[];
   /** Keep only the first N usable images in path order (a note records the cut). */
@@ -70,63 +73,6 @@ export function compareCodePoints(a: string, b: string): number {
     return x - y;
   }
   return a.length - b.length;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Exclude globs
-
-/** Turns one simple glob into a RegExp over a whole `/`-separated relative path. */
-export function globToRegExp(glob: string): RegExp {
-  const g = glob.replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '').replace(/\/+$/, '');
-  let re = '';
-  for (let i = 0; i < g.length; i++) {
-    const c = g[i];
-    if (c === '*') {
-      if (g[i + 1] === '*') {
-        i++;
-        if (g[i + 1] === '/') {
-          i++;
-          re += '(?:.*/)?';
-        } else re += '.*';
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'u');
-}
-
-interface ExcludeMatcher {
-  /** True when the file or folder at this relative path is excluded (its own pattern, not its parents'). */
-  matches(rel: string, isDir: boolean): boolean;
-  /** True when the path or any folder above it is excluded. */
-  excludesPath(rel: string): boolean;
-}
-
-function makeExcludeMatcher(globs: readonly string[] | undefined): ExcludeMatcher {
-  const full: RegExp[] = [];
-  const base: RegExp[] = [];
-  for (const g of globs ?? []) {
-    const trimmed = g.trim();
-    if (trimmed === '') continue;
-    full.push(globToRegExp(trimmed));
-    if (!trimmed.replace(/\/+$/, '').includes('/')) base.push(globToRegExp(trimmed));
-  }
-  const matches = (rel: string, isDir: boolean): boolean => {
-    if (full.length === 0) return false;
-    const name = rel.slice(rel.lastIndexOf('/') + 1);
-    return (
-      full.some((r) => r.test(rel) || (isDir && r.test(rel + '/'))) || base.some((r) => r.test(name))
-    );
-  };
-  return {
-    matches,
-    excludesPath(rel: string): boolean {
-      if (full.length === 0) return false;
-      const segs = rel.split('/');
-      for (let i = 1; i < segs.length; i++) if (matches(segs.slice(0, i).join('/'), true)) return true;
-      return matches(rel, false);
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

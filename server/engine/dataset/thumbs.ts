@@ -13,9 +13,10 @@
  */
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
+import { STATE_DIR } from '../store/stateDir';
 
 /** Folder of the cache, relative to the dataset root. */
-export const THUMB_DIR = ['.labellint', 'thumbs'] as const;
+export const THUMB_DIR = [STATE_DIR, 'thumbs'] as const;
 /** Longest side of a thumbnail: a grid tile shows 96 CSS px, ×1.33 for sharpness on HiDPI without much weight. */
 export const THUMB_MAX_SIDE = 128;
 /** Decodes in flight: libvips is multi-threaded itself; more mostly adds memory. */

@@ -1,7 +1,7 @@
 /**
- * ONNX Runtime (CPU) embedding backend. onnxruntime-node is NOT a dependency of LabelLint: it is used only
- * when it can be required (a user enables it with `npm i onnxruntime-node` in the project, or points
- * LABELLINT_ONNXRUNTIME at a folder that has it installed). The TF.js graph model is converted to ONNX on
+ * ONNX Runtime (CPU) embedding backend. onnxruntime-node is an optional dependency of LabelLint: it is used only
+ * when it can be required (npm installs it where a prebuilt binary exists; or LABELLINT_ONNXRUNTIME points at a
+ * folder that has it installed); without it the backend reports why and 'auto' picks another. The TF.js graph model is converted to ONNX on
  * first use (locally, `./onnxConvert.ts`) and cached as `<cache>/onnx/<hash>.onnx`, where <cache> is
  * LABELLINT_CACHE_DIR, else $XDG_CACHE_HOME/labellint, else ~/.cache/labellint.
  *
@@ -20,7 +20,7 @@ import { scalePixels } from './runner';
 /** Added to squared norms before the square root so an all-zero block maps to zeros, not NaN (as runner.ts). */
 const L2_EPSILON = 1e-12;
 
-// --- The slice of the onnxruntime-node API used here (not a dependency, so no type import). ---------------
+// --- The slice of the onnxruntime-node API used here (optional and loaded by guarded require, so no type import). ---
 export interface OrtTensorLike {
   readonly data: unknown;
   readonly dims: readonly number[];

@@ -40,7 +40,7 @@ export class FeatureRunner {
       probe.dispose();
     } catch (e) {
       net.dispose();
-      throw new Error(`The model does not run on a ${size}×${size}×3 input: ${(e as Error).message}`);
+      throw new Error(`The model does not run on a ${size}×${size}×3 input: ${(e as Error).message}`, { cause: e });
     }
     const expected = opts.model.spec.dim;
     if (expected > 0 && expected !== dim) {

@@ -24,10 +24,10 @@
  *
  * Every image is in at most one group. A group is `exact` when all its members share one hash.
  */
-import type { DuplicateGroup, Issue } from '../../../protocol/results';
+import type { DuplicateGroup } from '../../../protocol/results';
 import type { Split } from '../../../protocol/dataset';
 import type { KnnGraph } from '../types';
-import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from '../dataset/quality';
+import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from '../dataset/phash';
 
 /**
  * Largest pHash Hamming distance (of 256 bits) between near duplicates. Measured by bench/duplicates.ts
@@ -172,12 +172,8 @@ interface Thresholds {
   readonly strict: number;
 }
 
-/** Stage 1 + 2; returns member image indices per group with the group's minimum pairwise similarity. */
-function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHashes, t: Thresholds): { nodes: number[]; similarity: number }[] {
-  const { hashes, graph } = input;
-  const n = graph.n;
-
-  // Stage 1: one node per distinct non-empty hash; images without a hash are their own node.
+/** Stage 1: one node per distinct non-empty hash; images without a hash are their own node. */
+function exactHashNodes(hashes: readonly string[], n: number): { nodeOf: Int32Array; nodeImages: number[][] } {
   const nodeOf = new Int32Array(n);
   const nodeImages: number[][] = [];
   const byHash = new Map<string, number>();
@@ -192,13 +188,28 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
     nodeOf[i] = node;
     nodeImages[node].push(i);
   }
-  const nNodes = nodeImages.length;
+  return { nodeOf, nodeImages };
+}
 
-  // Near edges between distinct nodes, symmetric, keyed by (min, max) node pair: the highest cosine of any
-  // near image pair across the two nodes and the smallest hash distance (0 stands for "embedding rule only").
+/** Near edges between distinct nodes, keyed by `nodePairKey`, with their cosine; closest first. */
+interface NearEdges {
+  readonly edges: { a: number; b: number; s: number; d: number }[];
+  readonly edgeSim: ReadonlyMap<number, number>;
+}
+
+/** Symmetric key of an unordered node pair. */
+function nodePairKey(a: number, b: number, nNodes: number): number {
+  return a < b ? a * nNodes + b : b * nNodes + a;
+}
+
+/**
+ * Near edges between distinct nodes, symmetric, keyed by (min, max) node pair: the highest cosine of any
+ * near image pair across the two nodes and the smallest hash distance (0 stands for "embedding rule only").
+ */
+function nearEdges(graph: KnnGraph, nodeOf: Int32Array, nNodes: number, ph: PackedHashes, flip: PackedHashes, t: Thresholds): NearEdges {
+  const n = graph.n;
   const edgeSim = new Map<number, number>();
   const edgeDist = new Map<number, number>();
-  const key = (a: number, b: number) => (a < b ? a * nNodes + b : b * nNodes + a);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < graph.k; j++) {
       const nb = graph.indices[i * graph.k + j];
@@ -211,7 +222,7 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
       const byHash = d >= 0 && d <= t.maxDist;
       if (!byHash && !(s >= t.strict)) continue;
       const rank = byHash ? d : 0;
-      const kk = key(a, b);
+      const kk = nodePairKey(a, b, nNodes);
       const prevS = edgeSim.get(kk);
       if (prevS === undefined || s > prevS) edgeSim.set(kk, s);
       const prevD = edgeDist.get(kk);
@@ -221,7 +232,15 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
   const edges = Array.from(edgeSim, ([kk, s]) => ({ a: Math.floor(kk / nNodes), b: kk % nNodes, s, d: edgeDist.get(kk)! }));
   // Closest first; ties by node ids so the result does not depend on Map order.
   edges.sort((e, f) => e.d - f.d || f.s - e.s || e.a - f.a || e.b - f.b);
-  // Stage 2: complete-linkage merging. `members[root]` lists the nodes of each current group.
+  return { edges, edgeSim };
+}
+
+/**
+ * Stage 2: complete-linkage merging of nodes along the edges (closest first): two groups merge only when every
+ * node pair across them is a near edge. Returns each group's nodes and its minimum pairwise similarity.
+ */
+function completeLinkage(near: NearEdges, nNodes: number): { nodes: number[]; similarity: number }[] {
+  const { edges, edgeSim } = near;
   const parent = new Int32Array(nNodes);
   for (let v = 0; v < nNodes; v++) parent[v] = v;
   const find = (v: number): number => {
@@ -231,6 +250,7 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
     }
     return v;
   };
+  // `members[root]` lists the nodes of each current group.
   const members = new Map<number, number[]>();
   const minSim = new Map<number, number>();
   for (const { a, b } of edges) {
@@ -242,7 +262,7 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
     let ok = true;
     for (let p = 0; p < ma.length && ok; p++) {
       for (let q = 0; q < mb.length; q++) {
-        const s = edgeSim.get(key(ma[p], mb[q]));
+        const s = edgeSim.get(nodePairKey(ma[p], mb[q], nNodes));
         if (s === undefined) { ok = false; break; }
         if (s < lo) lo = s;
       }
@@ -257,7 +277,6 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
     minSim.set(big, lo);
     minSim.delete(small);
   }
-
   const out: { nodes: number[]; similarity: number }[] = [];
   const seen = new Uint8Array(nNodes);
   for (let v = 0; v < nNodes; v++) {
@@ -265,16 +284,28 @@ function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHash
     if (seen[r]) continue;
     seen[r] = 1;
     const ns = members.get(r) ?? [r];
+    out.push({ nodes: ns, similarity: ns.length === 1 ? 1 : minSim.get(r) ?? 1 });
+  }
+  return out;
+}
+
+/** Stage 1 + 2; returns member image indices per group with the group's minimum pairwise similarity. */
+function computeGroups(input: DuplicateInput, ph: PackedHashes, flip: PackedHashes, t: Thresholds): { nodes: number[]; similarity: number }[] {
+  const { nodeOf, nodeImages } = exactHashNodes(input.hashes, input.graph.n);
+  const groups = completeLinkage(nearEdges(input.graph, nodeOf, nodeImages.length, ph, flip, t), nodeImages.length);
+  const out: { nodes: number[]; similarity: number }[] = [];
+  for (const g of groups) {
     const images: number[] = [];
-    for (const node of ns) for (const i of nodeImages[node]) images.push(i);
+    for (const node of g.nodes) for (const i of nodeImages[node]) images.push(i);
     if (images.length < 2) continue;
-    out.push({ nodes: images, similarity: ns.length === 1 ? 1 : minSim.get(r) ?? 1 });
+    out.push({ nodes: images, similarity: g.similarity });
   }
   return out;
 }
 
 const SPLIT_ORDER: Record<string, number> = { train: 0, none: 1, val: 2, test: 3 };
-const splitRank = (s: Split | null) => SPLIT_ORDER[s ?? 'none'];
+/** Order of splits: train, none, val, test (a copy in a later split leaks from an earlier one). */
+export const splitRank = (s: Split | null): number => SPLIT_ORDER[s ?? 'none'];
 
 function toGroup(
   images: number[],
@@ -307,93 +338,3 @@ export function sortGroups(groups: DuplicateGroup[]): DuplicateGroup[] {
   return groups.sort((g, h) => h.paths.length - g.paths.length || cmp(g.paths[0], h.paths[0]));
 }
 
-export interface DuplicateIssueOptions {
-  /** Content hash per path; lets messages say "Same image as" (not "Near-identical to") for exact copies inside a near group. */
-  readonly hashOf?: ReadonlyMap<string, string>;
-  /** The threshold the groups were made with; maps near similarity to a score in [0.5, 1]. */
-  readonly nearThreshold?: number;
-}
-
-/** Score for an exact copy. */
-const EXACT_SCORE = 1;
-/** Near copies score from NEAR_SCORE_FLOOR (at the threshold) up to 1 (identical embeddings). */
-const NEAR_SCORE_FLOOR = 0.5;
-
-/**
- * Issues from duplicate groups, at most one per (path, kind) per group:
- *  - 'conflicting-duplicate' on every member whose label differs from another member's (we cannot tell which label is right);
- *  - 'leakage' on every member in a later split (val/test) than the group's earliest split
- *    (train < val < test; images without a split never leak);
- *  - 'duplicate' on every member except the group's first path that got neither of the above.
- * Messages name the closest counterpart, e.g. "Same image as train/cat/12.png (labelled 'dog' there)".
- */
-export function duplicateIssues(groups: readonly DuplicateGroup[], opts: DuplicateIssueOptions = {}): Issue[] {
-  const threshold = opts.nearThreshold ?? DEFAULT_NEAR_THRESHOLD;
-  const issues: Issue[] = [];
-  for (const g of groups) {
-    const m = g.paths.length;
-    if (m < 2) continue;
-    const sameContent = (a: number, b: number): boolean => {
-      if (g.exact) return true;
-      const ha = opts.hashOf?.get(g.paths[a]);
-      return ha !== undefined && ha !== '' && ha === opts.hashOf?.get(g.paths[b]);
-    };
-    const score = (a: number, b: number): number =>
-      sameContent(a, b) ? EXACT_SCORE : round3(NEAR_SCORE_FLOOR + (1 - NEAR_SCORE_FLOOR) * clamp01((g.similarity - threshold) / (1 - threshold || 1)));
-    const relation = (a: number, b: number): string =>
-      sameContent(a, b) ? `Same image as ${g.paths[b]}` : `Near-identical to ${g.paths[b]} (similarity ≥ ${g.similarity.toFixed(3)})`;
-    const others = (a: number) => g.paths.filter((_, i) => i !== a);
-    const more = (count: number) => (count > 0 ? ` and ${count} other file${count === 1 ? '' : 's'}` : '');
-
-    let earliest = Infinity;
-    for (const s of g.splits) if (s !== null) earliest = Math.min(earliest, splitRank(s));
-
-    for (let a = 0; a < m; a++) {
-      let flagged = false;
-      // Conflicting labels: point at the first member carrying a different label.
-      const b = g.labels.findIndex((l, i) => i !== a && l !== g.labels[a]);
-      if (b >= 0) {
-        const nDiff = g.labels.filter((l, i) => i !== a && l !== g.labels[a]).length;
-        issues.push({
-          kind: 'conflicting-duplicate',
-          path: g.paths[a],
-          score: score(a, b),
-          message: `${relation(a, b)} (labelled '${g.labels[b]}' there, '${g.labels[a]}' here)${more(nDiff - 1)}: one of the labels is probably wrong.`,
-          related: others(a),
-        });
-        flagged = true;
-      }
-      // Leakage: this member sits in a later split than some copy of it.
-      const sa = g.splits[a];
-      if (sa !== null && splitRank(sa) > earliest) {
-        const c = g.splits.findIndex((s) => s !== null && splitRank(s) === earliest);
-        issues.push({
-          kind: 'leakage',
-          path: g.paths[a],
-          score: score(a, c),
-          message: `${relation(a, c)} in the ${g.splits[c]} split: this ${sa} image leaks into ${g.splits[c]}, so ${sa} scores are optimistic.`,
-          related: others(a),
-        });
-        flagged = true;
-      }
-      if (!flagged && a > 0) {
-        issues.push({
-          kind: 'duplicate',
-          path: g.paths[a],
-          score: score(a, 0),
-          message: `${relation(a, 0)}${more(m - 2)}.`,
-          related: others(a),
-        });
-      }
-    }
-  }
-  return issues;
-}
-
-function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
-}
-
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}

@@ -9,7 +9,11 @@
  * tfjs-wasm matMul were 10–60× slower than the JS kernel for these shapes, and an L-BFGS loop would add a
  * tensor round-trip per iteration on top. The model is exactly the "last layer" a tfjs head would train.
  */
-import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from '../types';
+import { CancelledError, IsCancelled, Matrix, ProgressFn } from '../types';
+import { stratifiedFolds } from './folds';
+import { lbfgs, type LbfgsMemory } from '../numerics/lbfgs';
+
+export { GRADIENT_TOLERANCE, type LbfgsMemory } from '../numerics/lbfgs';
 import { assertFiniteRows, pca } from '../numerics/linalg';
 
 /** L2 penalty on the weights for standardised features; mild, because 1–20 % label noise is expected. */
@@ -19,11 +23,8 @@ export const DEFAULT_MAX_ITER = 100;
 /** Inputs wider than this are PCA-reduced to `DEFAULT_PCA_DIMS` before training (see bench/analyze.ts). */
 export const PCA_WHEN_COLS_ABOVE = 128;
 export const DEFAULT_PCA_DIMS = 64;
-/** L-BFGS stops when max |gradient| falls below this (the objective is a mean, so this is scale-free). */
-export const GRADIENT_TOLERANCE = 1e-5;
 /** Columns with standard deviation below this are left centred but unscaled (constant columns). */
 const STD_EPSILON = 1e-8;
-const LBFGS_MEMORY = 10;
 /**
  * Iterations for warm-started re-fits after a relabel; the optimum moves very little. Measured on 35k×64, 7 classes
  * (max |Δ predProbs| vs a 300-iteration refit; stale = not refitting at all: 4.6e-3): 1 → 4.1e-3, 3 → 2.8e-3,
@@ -38,7 +39,7 @@ export interface ClassifierOptions {
   maxIter?: number;
   /** PCA dims before training; 0 = none. Default: DEFAULT_PCA_DIMS when X has more than PCA_WHEN_COLS_ABOVE columns. */
   pcaDims?: number;
-  /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: stratifiedFolds. */
+  /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: `stratifiedFolds` (labels/folds.ts). */
   foldOf?: Int32Array;
   onProgress?: ProgressFn;
   isCancelled?: IsCancelled;
@@ -90,13 +91,13 @@ export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: Clas
   const memory: (LbfgsMemory | null)[] = [];
   for (let f = 0; f < folds; f++) {
     if (opts.isCancelled?.()) throw new CancelledError();
-    opts.onProgress?.('classifier folds', f, folds);
+    opts.onProgress?.('classify', f, folds);
     const fit = trainFold(features, labels, K, foldOf, f, l2, maxIter, null, null, opts.isCancelled);
     weights.push(fit?.w ?? null);
     memory.push(fit?.memory ?? null);
     predictFold(features, labels, K, foldOf, f, weights[f], predProbs);
   }
-  opts.onProgress?.('classifier folds', folds, folds);
+  opts.onProgress?.('classify', folds, folds);
   const result = { predProbs, foldOf, cvAccuracy: accuracy(predProbs, labels, K) };
   return { features, labels: Int32Array.from(labels), K, folds, foldOf, weights, memory, l2, result };
 }
@@ -196,24 +197,6 @@ export function standardise(X: Matrix, mean: Float64Array, scale: Float64Array):
   return { rows, cols, data: out };
 }
 
-/** Stratified fold assignment: each class's examples are shuffled (seeded) and dealt round-robin, continuing
- * where the previous class stopped so fold sizes stay within one of each other. */
-export function stratifiedFolds(labels: Int32Array, K: number, folds: number, seed: number): Int32Array {
-  const rng = makeRng(seed);
-  const byClass: number[][] = Array.from({ length: K }, () => []);
-  labels.forEach((y, i) => byClass[y].push(i));
-  const foldOf = new Int32Array(labels.length);
-  let next = 0;
-  for (const members of byClass) {
-    for (let i = members.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      const t = members[i]; members[i] = members[j]; members[j] = t;
-    }
-    for (const i of members) { foldOf[i] = next; next = (next + 1) % folds; }
-  }
-  return foldOf;
-}
-
 /** Trains on rows with foldOf !== f. Returns null when the training set has fewer than two classes (then the
  * fold predicts the class prior of its training labels, uniform if it has none). */
 function trainFold(
@@ -307,100 +290,6 @@ function softmaxLossGrad(
     g[wo + d] *= inv;
   }
   return loss * inv + 0.5 * l2 * reg;
-}
-
-/** L-BFGS curvature pairs (s = Δw, y = Δg, rho = 1/(sᵀy)), oldest first. Treated as immutable once returned. */
-export interface LbfgsMemory {
-  readonly S: readonly Float64Array[];
-  readonly Y: readonly Float64Array[];
-  readonly rho: readonly number[];
-}
-
-/** Armijo sufficient-decrease constant of the backtracking line search. */
-const ARMIJO_C = 1e-4;
-/**
- * A directional derivative this small relative to the objective is below float64 noise in a mean over thousands of
- * rows: the line search could never see a decrease and would halve 30 times. Treated as converged.
- */
-const SLOPE_NOISE = 1e-12;
-const MAX_LINE_SEARCH = 30;
-
-/**
- * Limited-memory BFGS with backtracking (Armijo) line search. Deterministic. `warmMemory` (curvature pairs from a
- * previous fit of nearly the same objective) makes the first direction a scaled quasi-Newton step rather than a
- * steepest-descent step of length 1/‖g‖, which on a warm start needed many line-search halvings or stalled.
- */
-function lbfgs(
-  fg: (w: Float64Array, g: Float64Array) => number, w: Float64Array, maxIter: number, warmMemory: LbfgsMemory | null,
-  isCancelled: IsCancelled | undefined,
-): { w: Float64Array; memory: LbfgsMemory } {
-  const dim = w.length;
-  const g = new Float64Array(dim), gNew = new Float64Array(dim), dir = new Float64Array(dim), wNew = new Float64Array(dim);
-  const S: Float64Array[] = warmMemory ? warmMemory.S.slice() : [];
-  const Y: Float64Array[] = warmMemory ? warmMemory.Y.slice() : [];
-  const rho: number[] = warmMemory ? warmMemory.rho.slice() : [];
-  const alpha = new Float64Array(LBFGS_MEMORY);
-  let f = fg(w, g);
-  for (let it = 0; it < maxIter; it++) {
-    if (isCancelled?.()) throw new CancelledError();
-    let gmax = 0;
-    for (let t = 0; t < dim; t++) gmax = Math.max(gmax, Math.abs(g[t]));
-    if (gmax < GRADIENT_TOLERANCE) break;
-    // Two-loop recursion: dir = −H·g.
-    for (let t = 0; t < dim; t++) dir[t] = -g[t];
-    for (let m = S.length - 1; m >= 0; m--) {
-      let a = 0;
-      for (let t = 0; t < dim; t++) a += S[m][t] * dir[t];
-      a *= rho[m]; alpha[m] = a;
-      for (let t = 0; t < dim; t++) dir[t] -= a * Y[m][t];
-    }
-    if (S.length > 0) {
-      const m = S.length - 1;
-      let yy = 0, sy = 0;
-      for (let t = 0; t < dim; t++) { yy += Y[m][t] * Y[m][t]; sy += S[m][t] * Y[m][t]; }
-      const gamma = sy / yy;
-      for (let t = 0; t < dim; t++) dir[t] *= gamma;
-    } else {
-      let gn = 0;
-      for (let t = 0; t < dim; t++) gn += g[t] * g[t];
-      const sc = 1 / Math.max(1, Math.sqrt(gn));
-      for (let t = 0; t < dim; t++) dir[t] *= sc;
-    }
-    for (let m = 0; m < S.length; m++) {
-      let b = 0;
-      for (let t = 0; t < dim; t++) b += Y[m][t] * dir[t];
-      b *= rho[m];
-      for (let t = 0; t < dim; t++) dir[t] += S[m][t] * (alpha[m] - b);
-    }
-    let slope = 0;
-    for (let t = 0; t < dim; t++) slope += g[t] * dir[t];
-    if (!(slope < 0)) { // not a descent direction: reset memory, use steepest descent
-      S.length = 0; Y.length = 0; rho.length = 0;
-      for (let t = 0; t < dim; t++) dir[t] = -g[t];
-      slope = 0;
-      for (let t = 0; t < dim; t++) slope += g[t] * dir[t];
-    }
-    if (-slope < SLOPE_NOISE * Math.max(Math.abs(f), 1)) break;
-    let step = 1, fNew = Infinity, accepted = false;
-    for (let ls = 0; ls < MAX_LINE_SEARCH; ls++) {
-      for (let t = 0; t < dim; t++) wNew[t] = w[t] + step * dir[t];
-      fNew = fg(wNew, gNew);
-      if (fNew <= f + ARMIJO_C * step * slope) { accepted = true; break; }
-      step *= 0.5;
-    }
-    if (!accepted) break;
-    const s = new Float64Array(dim), yv = new Float64Array(dim);
-    let sy = 0;
-    for (let t = 0; t < dim; t++) { s[t] = wNew[t] - w[t]; yv[t] = gNew[t] - g[t]; sy += s[t] * yv[t]; }
-    if (sy > 1e-12) {
-      if (S.length === LBFGS_MEMORY) { S.shift(); Y.shift(); rho.shift(); }
-      S.push(s); Y.push(yv); rho.push(1 / sy);
-    }
-    const rel = Math.abs(f - fNew) / Math.max(Math.abs(f), Math.abs(fNew), 1);
-    w.set(wNew); g.set(gNew); f = fNew;
-    if (rel < 1e-10) break;
-  }
-  return { w, memory: { S, Y, rho } };
 }
 
 /** Writes the held-out rows of fold f into predProbs (N×K). */

@@ -6,7 +6,7 @@
  */
 import type { Diagnosis } from '../../../protocol/results';
 import type { Matrix } from '../types';
-import { makeRng } from '../types';
+import { makeRng } from '../numerics/rng';
 import { crossValFit } from './classifier';
 import { crossValPredictProbsMlp } from './mlp';
 

@@ -8,9 +8,11 @@
  * tfjs-cpu/wasm add a tensor round trip per mini-batch that costs more than these small products.
  * Deterministic: all randomness (init, shuffles, inner split) comes from `makeRng(seed)`.
  */
-import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from '../types';
+import { CancelledError, IsCancelled, Matrix, ProgressFn } from '../types';
+import { makeRng } from '../numerics/rng';
 import { assertFiniteRows, pca } from '../numerics/linalg';
-import { columnStats, standardise, stratifiedFolds } from './classifier';
+import { columnStats, standardise } from './classifier';
+import { stratifiedFolds } from './folds';
 
 export const MLP_DEFAULTS = {
   hidden: 256,
@@ -83,7 +85,7 @@ export function crossValPredictProbsMlp(X: Matrix, labels: Int32Array, K: number
   const epochs: number[] = [];
   for (let f = 0; f < folds; f++) {
     if (opts.isCancelled?.()) throw new CancelledError();
-    opts.onProgress?.('mlp folds', f, folds);
+    opts.onProgress?.('classify', f, folds);
     const train: number[] = [];
     const test: number[] = [];
     for (let i = 0; i < N; i++) (foldOf[i] === f ? test : train).push(i);
@@ -92,7 +94,7 @@ export function crossValPredictProbsMlp(X: Matrix, labels: Int32Array, K: number
     const p = predictRows(model, feats, Int32Array.from(test));
     test.forEach((i, r) => predProbs.set(p.subarray(r * K, (r + 1) * K), i * K));
   }
-  opts.onProgress?.('mlp folds', folds, folds);
+  opts.onProgress?.('classify', folds, folds);
   let correct = 0;
   for (let i = 0; i < N; i++) if (argmax(predProbs, i * K, K) === labels[i]) correct++;
   return { predProbs, foldOf, cvAccuracy: correct / N, epochs };
@@ -204,7 +206,7 @@ function trainMlp(X: Matrix, labels: Int32Array, K: number, rows: Int32Array, op
   let step = 0;
   let bestLoss = Infinity;
   let since = 0;
-  let epoch = 0;
+  let epoch: number;
   for (epoch = 1; epoch <= maxEpochs; epoch++) {
     if (opts.isCancelled?.()) throw new CancelledError();
     shuffle(order, rng);

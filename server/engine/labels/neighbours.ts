@@ -8,7 +8,7 @@ import { KnnGraph } from '../types';
 export const NEIGHBOUR_WEIGHT_FLOOR = 1e-6;
 /** Laplace pseudo-count per class for `knnPredictProbs`, in units of similarity weight (k neighbours give ≤ k). */
 export const DEFAULT_KNN_SMOOTHING = 0.1;
-/** Weight of the classifier in `combinePredProbs` / `combineLabelQuality`; from bench/analyze.ts (AUROC sweep). */
+/** Weight of the classifier in `combineLabelQuality`; from bench/analyze.ts (AUROC sweep). Probabilities are mixed by `probs.mixProbs`. */
 export const DEFAULT_CLASSIFIER_WEIGHT = 0.5;
 
 function checkLabels(graph: KnnGraph, labels: Int32Array, K: number): void {
@@ -68,43 +68,9 @@ export function knnPredictProbs(graph: KnnGraph, labels: Int32Array, K: number, 
 }
 
 /**
- * Mixes two N×K probability matrices: w·predProbs + (1 − w)·knnProbs (rows still sum to 1). Pass the result to
- * confident learning as its `predProbs` to let neighbour evidence shape thresholds and the confident joint.
- */
-export function combinePredProbs(predProbs: Float32Array, knnProbs: Float32Array, classifierWeight = DEFAULT_CLASSIFIER_WEIGHT): Float32Array {
-  if (predProbs.length !== knnProbs.length) throw new Error(`predProbs (${predProbs.length}) and knnProbs (${knnProbs.length}) differ in size`);
-  checkWeight(classifierWeight);
-  const out = new Float32Array(predProbs.length);
-  for (let t = 0; t < out.length; t++) out[t] = classifierWeight * predProbs[t] + (1 - classifierWeight) * knnProbs[t];
-  return out;
-}
-
-export type LabelQualityMethod = 'self_confidence' | 'normalized_margin';
-const METHODS: readonly LabelQualityMethod[] = ['self_confidence', 'normalized_margin'];
-
-/**
- * Per-example label quality from N×K probabilities (N, in [0, 1], lower = more likely mislabelled).
- * self_confidence: p[y]. normalized_margin: (p[y] − max_{c≠y} p[c] + 1) / 2.
- */
-export function getLabelQualityScores(probs: Float32Array, labels: Int32Array, K: number, method: LabelQualityMethod = 'self_confidence'): Float32Array {
-  if (!METHODS.includes(method)) throw new Error(`unknown method '${String(method)}'; valid: ${METHODS.join(', ')}`);
-  const n = labels.length;
-  if (probs.length !== n * K) throw new Error(`probs has ${probs.length} values, expected N×K = ${n * K}`);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const y = labels[i], py = probs[i * K + y];
-    if (method === 'self_confidence') { out[i] = py; continue; }
-    let other = 0;
-    for (let c = 0; c < K; c++) if (c !== y && probs[i * K + c] > other) other = probs[i * K + c];
-    out[i] = (py - other + 1) / 2;
-  }
-  return out;
-}
-
-/**
  * One label-quality score per example (N, in [0, 1], lower = more likely mislabelled):
  * w·clQuality[i] + (1 − w)·knnProbs[i, labels[i]], where clQuality is the classifier's per-example quality
- * (e.g. `getLabelQualityScores(predProbs, labels, K)` or the confident-learning module's score).
+ * (e.g. `getLabelQualityScores(labels, predProbs)` from `cl/`).
  */
 export function combineLabelQuality(
   clQuality: Float32Array, knnProbs: Float32Array, labels: Int32Array,

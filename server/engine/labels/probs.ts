@@ -29,6 +29,7 @@ export interface ProbEstimates {
 /** Element-wise `w·a + (1−w)·b` of two N×K probability matrices. */
 export function mixProbs(a: Float32Array, b: Float32Array, w: number): Float32Array {
   if (a.length !== b.length) throw new Error(`mixProbs: shapes differ (${a.length} vs ${b.length})`);
+  if (!(w >= 0 && w <= 1)) throw new Error(`mixProbs: classifier weight must be in [0, 1], got ${w}`);
   const out = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = w * a[i] + (1 - w) * b[i];
   return out;

@@ -23,7 +23,7 @@
  * "probably labelled right": the given label is strong evidence when labellers rarely err. Noise shows up as
  * anchors whose rows put mass off the diagonal.
  */
-import { makeRng } from '../types';
+import { makeRng } from '../numerics/rng';
 
 /**
  * Anchors of class i: the images with the highest P(given = i | x), as many as this share of the images

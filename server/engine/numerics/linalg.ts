@@ -8,7 +8,8 @@
  * The wasm kernel accumulates in float32 (the JS kernel in float64, rounding once), so results agree to
  * ~1e-6 relative, not bit for bit.
  */
-import { Matrix, makeRng } from '../types';
+import { Matrix } from '../types';
+import { makeRng } from './rng';
 import { DenseKernel, packPairs, packRowBlocks } from './wasm/kernels';
 
 /** Rows whose L2 norm is below this are left as zero rows rather than divided (avoids 0/0). */
@@ -236,6 +237,43 @@ export interface PcaResult {
 
 export const PCA_DEFAULTS = { oversample: 10, powerIterations: 1, maxFitRows: 6000 } as const;
 
+/** All row indices, or a seeded sample of `max` without replacement (partial Fisher–Yates), in index order. */
+function sampleRows(N: number, max: number, rng: () => number): Int32Array {
+  if (N <= max) return Int32Array.from({ length: N }, (_, i) => i);
+  const perm = Int32Array.from({ length: N }, (_, i) => i);
+  for (let i = 0; i < max; i++) {
+    const j = i + Math.floor(rng() * (N - i));
+    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+  }
+  return perm.slice(0, max).sort();
+}
+
+/** Column means (D) of the chosen rows and those rows centred, F×D. */
+function centredRows(data: Float32Array, D: number, rows: Int32Array): { mean: Float32Array; A: Float32Array } {
+  const F = rows.length;
+  const mean64 = new Float64Array(D);
+  for (const i of rows) for (let t = 0, o = i * D; t < D; t++) mean64[t] += data[o + t];
+  for (let t = 0; t < D; t++) mean64[t] /= Math.max(F, 1);
+  const mean = Float32Array.from(mean64);
+  const A = new Float32Array(F * D);
+  rows.forEach((src, dst) => {
+    for (let t = 0, o = src * D, p = dst * D; t < D; t++) A[p + t] = data[o + t] - mean[t];
+  });
+  return { mean, A };
+}
+
+/** l×D standard Gaussian entries (Box–Muller): the random directions of the range finder. */
+function gaussianRows(l: number, D: number, rng: () => number): Float32Array {
+  const omega = new Float32Array(l * D);
+  for (let i = 0; i < omega.length; i += 2) {
+    const u = Math.max(rng(), 1e-12), v = rng();
+    const rad = Math.sqrt(-2 * Math.log(u));
+    omega[i] = rad * Math.cos(2 * Math.PI * v);
+    if (i + 1 < omega.length) omega[i + 1] = rad * Math.sin(2 * Math.PI * v);
+  }
+  return omega;
+}
+
 /**
  * Randomized PCA (Halko, Martinsson & Tropp 2011, alg. 4.4 with re-orthonormalised power iterations).
  * Cost ≈ (2 + 2·powerIterations)·F·D·(dims+oversample) + N·D·dims multiply-adds, F = min(N, maxFitRows).
@@ -250,36 +288,12 @@ export function pca(X: Matrix, dims: number, opts: PcaOptions): PcaResult {
   const maxFit = opts.maxFitRows ?? PCA_DEFAULTS.maxFitRows;
   const rng = makeRng(opts.seed);
 
-  // Fit rows: all, or a seeded sample without replacement (partial Fisher–Yates), kept in index order.
-  let fitIdx: Int32Array;
-  if (N <= maxFit) fitIdx = Int32Array.from({ length: N }, (_, i) => i);
-  else {
-    const perm = Int32Array.from({ length: N }, (_, i) => i);
-    for (let i = 0; i < maxFit; i++) {
-      const j = i + Math.floor(rng() * (N - i));
-      const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
-    }
-    fitIdx = perm.slice(0, maxFit).sort();
-  }
+  const fitIdx = sampleRows(N, maxFit, rng);
   const F = fitIdx.length;
-  const mean64 = new Float64Array(D);
-  for (const i of fitIdx) for (let t = 0, o = i * D; t < D; t++) mean64[t] += data[o + t];
-  for (let t = 0; t < D; t++) mean64[t] /= Math.max(F, 1);
-  const mean = Float32Array.from(mean64);
-  const A = new Float32Array(F * D);
-  fitIdx.forEach((src, dst) => {
-    for (let t = 0, o = src * D, p = dst * D; t < D; t++) A[p + t] = data[o + t] - mean[t];
-  });
+  const { mean, A } = centredRows(data, D, fitIdx);
 
   const l = Math.min(r + oversample, D, Math.max(F, 1));
-  // Omega: l×D Gaussian (Box–Muller), rows are the random directions.
-  const omega = new Float32Array(l * D);
-  for (let i = 0; i < omega.length; i += 2) {
-    const u = Math.max(rng(), 1e-12), v = rng();
-    const rad = Math.sqrt(-2 * Math.log(u));
-    omega[i] = rad * Math.cos(2 * Math.PI * v);
-    if (i + 1 < omega.length) omega[i + 1] = rad * Math.sin(2 * Math.PI * v);
-  }
+  const omega = gaussianRows(l, D, rng);
   // Y = A·Ωᵀ (F×l); keep Q as l×F rows for orthonormalisation.
   const rangeBasis = (dirs: Float32Array): Float64Array => {
     const Y = matmulABt(A, F, dirs, l, D); // F×l
@@ -287,11 +301,6 @@ export function pca(X: Matrix, dims: number, opts: PcaOptions): PcaResult {
     for (let i = 0; i < F; i++) for (let j = 0; j < l; j++) Q[j * F + i] = Y[i * l + j];
     orthonormalizeRows(Q, l, F);
     return Q;
-  };
-  const toF32RowMajorFxl = (Q: Float64Array): Float32Array => {
-    const out = new Float32Array(F * l);
-    for (let j = 0; j < l; j++) for (let i = 0; i < F; i++) out[i * l + j] = Q[j * F + i];
-    return out;
   };
   // Aᵀ (D×F) once, so Aᵀ·Q also runs on the register-blocked A·Bᵀ kernel (the axpy form, matmulAtBTransposed,
   // streamed a 1 MB accumulator per row and was the slowest step at 10k×1792).

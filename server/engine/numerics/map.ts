@@ -2,11 +2,10 @@
  * 2-D map of the dataset for the cluster view: UMAP over PCA-reduced embeddings, or a 2-D PCA for
  * sets too small for UMAP's neighbourhood graph.
  *
- * Two UMAP paths, same algorithm and constants:
- *  - with a precomputed kNN graph (the server's path): our typed-array port of umap-js 1.4.0's fuzzy
- *    graph + SGD layout (`runUmapFromKnn`), because umap-js's string-keyed sparse matrices took ~24 s
- *    of synchronous set-up and ~0.4 s CPU per epoch at 35k points; a, b come from umap-js's findABParams;
- *  - without one: umap-js itself (its seeded NN-descent + layout), stepped epoch by epoch.
+ * One UMAP path: our typed-array port of umap-js 1.4.0's fuzzy graph + SGD layout (`runUmapFromKnn`) over a
+ * cosine kNN graph — the caller's (the pipeline passes the one the label stage built) or one built here.
+ * Kept hand-written because umap-js's string-keyed sparse matrices took ~24 s of synchronous set-up and
+ * ~0.4 s CPU per epoch at 35k points; a, b come from umap-js's findABParams.
  *
  * Input: X, N×d (row-major, d ≤ ~50, already PCA-reduced by the caller).
  * Output: x, y (N each) in [-1, 1], one common scale for both axes so distances keep their aspect.
@@ -15,12 +14,12 @@
  * of X (like umap-learn's `init='pca'`), not umap-js's random start, which keeps far-apart clusters
  * far apart and makes few-epoch runs on large sets usable.
  */
-import { UMAP } from 'umap-js';
-import { findABParams } from 'umap-js/dist/umap';
-import { CancelledError, makeRng } from '../types';
+import { CancelledError } from '../types';
+import { makeRng } from './rng';
 import type { IsCancelled, KnnGraph, Matrix, ProgressFn } from '../types';
 import { buildKnnGraph } from './knn';
-import { l2NormalizeRows } from './linalg';
+import { runUmapFromKnn } from './umap';
+import { l2NormalizeRows, pca } from './linalg';
 
 export type MapMethod = 'umap' | 'pca';
 
@@ -41,7 +40,7 @@ export interface MapOptions {
   readonly minDist?: number;
   /** Optimisation epochs; default depends on N (see `defaultEpochs`). */
   readonly nEpochs?: number;
-  /** A precomputed cosine kNN graph over the same N rows (self excluded); skips umap-js's own neighbour search. */
+  /** A precomputed cosine kNN graph over the same N rows (self excluded); default: an exact cosine graph built here. */
   readonly knn?: KnnGraph;
   /**
    * With a precomputed graph and more rows than this, UMAP runs on a seeded sample of `subsampleSize` rows and
@@ -70,12 +69,6 @@ export const EPOCHS_LARGE = 120; // N > 10,000
 export function minPointsForUmap(nNeighbors: number): number {
   return 2 * nNeighbors + 2;
 }
-/** Yield to the event loop after at most this much synchronous optimisation (ms) so a server stays responsive. */
-const YIELD_EVERY_MS = 30;
-/** umap-js's own random start spans [-10, 10]; the PCA start is scaled to the same box. */
-const INIT_HALF_WIDTH = 10;
-/** Power-iteration steps for the 2-D PCA; d ≤ 50 so this is cheap and converges well past float precision. */
-const POWER_ITERATIONS = 100;
 
 /**
  * Subsampled UMAP for large sets (bench/analyze.ts, 35k synthetic points in 7 classes): UMAP on 10k sampled rows +
@@ -109,20 +102,25 @@ export async function computeMap2d(X: Matrix, opts: MapOptions): Promise<Map2d> 
     throw new Error(`computeMap2d: nEpochs must be a positive integer, got ${opts.nEpochs}`);
   }
 
-  const pca = pca2d(X);
+  const init = pca2d(X, opts.seed);
   if (n < minPointsForUmap(nNeighbors) || (opts.knn !== undefined && opts.knn.k < 1)) {
     opts.onProgress?.('map', 1, 1);
-    return { ...normalise(pca.x, pca.y), method: 'pca' };
+    return { ...normalise(init.x, init.y), method: 'pca' };
   }
+  const knn = opts.knn ?? (await cosineGraph(X, nNeighbors, opts.isCancelled));
   const sampleSize = opts.subsampleSize ?? SUBSAMPLE_SIZE;
-  if (opts.knn && n > (opts.subsampleAbove ?? SUBSAMPLE_ABOVE) && sampleSize >= minPointsForUmap(nNeighbors) && sampleSize < n) {
-    const sub = await subsampledUmap(X, opts.knn, pca, sampleSize, nNeighbors, minDist, opts);
+  if (n > (opts.subsampleAbove ?? SUBSAMPLE_ABOVE) && sampleSize >= minPointsForUmap(nNeighbors) && sampleSize < n) {
+    const sub = await subsampledUmap(X, knn, init, sampleSize, nNeighbors, minDist, opts);
     return { ...normalise(sub.x, sub.y), method: 'umap' };
   }
-  const emb = opts.knn
-    ? await runUmapFromKnn(opts.knn, pca, nNeighbors, minDist, opts)
-    : await runUmap(X, pca, nNeighbors, minDist, opts);
+  const emb = await runUmapFromKnn(knn, normalise(init.x, init.y), { ...opts, nNeighbors, minDist, nEpochs: opts.nEpochs ?? defaultEpochs(n) });
   return { ...normalise(emb.x, emb.y), method: 'umap' };
+}
+
+/** The cosine kNN graph UMAP needs (`nNeighbors` counts self, the graph does not), when the caller has none. */
+async function cosineGraph(X: Matrix, nNeighbors: number, isCancelled: IsCancelled | undefined): Promise<KnnGraph> {
+  const unit = l2NormalizeRows(X);
+  return buildKnnGraph(unit, Math.min(nNeighbors - 1, X.rows - 1), { searchDims: 0, isCancelled });
 }
 
 /**
@@ -146,7 +144,7 @@ async function subsampledUmap(
   const subGraph = await buildKnnGraph(sub, Math.min(nNeighbors - 1, m - 1), { searchDims: 0, isCancelled: opts.isCancelled });
   if (opts.isCancelled?.()) throw new CancelledError();
   const init = { x: Float32Array.from(sample, (i) => pca.x[i]), y: Float32Array.from(sample, (i) => pca.y[i]) };
-  const emb = await runUmapFromKnn(subGraph, init, nNeighbors, minDist, { ...opts, nEpochs: opts.nEpochs ?? EPOCHS_LARGE });
+  const emb = await runUmapFromKnn(subGraph, normalise(init.x, init.y), { ...opts, nNeighbors, minDist, nEpochs: opts.nEpochs ?? EPOCHS_LARGE });
   const x = new Float32Array(n).fill(NaN), y = new Float32Array(n).fill(NaN);
   sample.forEach((i, r) => { x[i] = emb.x[r]; y[i] = emb.y[r]; });
   placeFromNeighbours(graph, x, y, makeRng(opts.seed ^ 0x7177e5));
@@ -194,339 +192,26 @@ export function placeFromNeighbours(graph: KnnGraph, x: Float32Array, y: Float32
   }
 }
 
-/** Edges processed between clock reads in the layout loop (~1 ms of work). */
-const EDGES_PER_CLOCK_CHECK = 8192;
-/** umap-js's constants for the per-point bandwidth search (src/umap.ts). */
-const SMOOTH_K_TOLERANCE = 1e-5;
-const MIN_K_DIST_SCALE = 1e-3;
-const SIGMA_SEARCH_STEPS = 64;
-/** UMAP defaults (umap-learn and umap-js): negative samples per positive, gradient clip, repulsion, learning rate. */
-const NEGATIVE_SAMPLE_RATE = 5;
-const GRAD_CLIP = 4;
-const REPULSION = 1;
-const LEARNING_RATE = 1;
-/** Keeps the repulsive gradient finite at distance 0 (umap-learn's 0.001). */
-const REPULSION_EPS = 0.001;
-
 /**
- * UMAP from a precomputed kNN graph, on typed arrays. Same algorithm and constants as umap-js 1.4.0
- * (fuzzy simplicial set with local connectivity 1, fuzzy union, edge sampling by membership strength,
- * negative sampling, linearly decaying learning rate), minus its string-keyed sparse matrices and
- * number[][] rows, which made 35k points take ~24 s of synchronous set-up and ~0.4 s per epoch.
- * Randomness (negative samples only; the start is the PCA layout) comes from makeRng(seed).
+ * Projection of the centred rows of X onto its first two principal axes (the engine's one PCA, `linalg.pca`,
+ * fitted on all rows). Signs are fixed so each axis's largest-magnitude loading is positive, which makes the
+ * result independent of the random start. Columns beyond the data's rank give zeros.
  */
-async function runUmapFromKnn(
-  graph: KnnGraph,
-  init: { x: Float32Array; y: Float32Array },
-  nNeighbors: number,
-  minDist: number,
-  opts: MapOptions,
-): Promise<{ x: Float32Array; y: Float32Array }> {
-  const n = graph.n;
-  const nEpochs = opts.nEpochs ?? defaultEpochs(n);
-  const checkCancel = () => {
-    if (opts.isCancelled?.()) throw new CancelledError();
-  };
-  checkCancel();
-  const { head, tail, epochsPerSample } = fuzzyEdges(graph, nNeighbors, nEpochs);
-  checkCancel();
-
-  const { a, b } = findABParams(1, minDist);
-  const rng = makeRng(opts.seed);
-  const emb = new Float32Array(2 * n);
-  const { x: ix, y: iy } = normalise(init.x, init.y);
-  for (let i = 0; i < n; i++) {
-    emb[2 * i] = ix[i] * INIT_HALF_WIDTH;
-    emb[2 * i + 1] = iy[i] * INIT_HALF_WIDTH;
-  }
-  const m = head.length;
-  const epochOfNextSample = Float64Array.from(epochsPerSample);
-  const epochsPerNegSample = Float64Array.from(epochsPerSample, (e) => e / NEGATIVE_SAMPLE_RATE);
-  const epochOfNextNegSample = Float64Array.from(epochsPerNegSample);
-  const clip = (v: number) => (v > GRAD_CLIP ? GRAD_CLIP : v < -GRAD_CLIP ? -GRAD_CLIP : v);
-
-  // Resumable loop: (epoch, e) survive yields, and the clock is read every EDGES_PER_CLOCK_CHECK
-  // edges, so one long epoch on a large set cannot block the event loop either.
-  let epoch = 0;
-  let e = 0;
-  while (epoch < nEpochs) {
-    const started = Date.now();
-    do {
-      const alpha = LEARNING_RATE * (1 - epoch / nEpochs);
-      const stop = Math.min(m, e + EDGES_PER_CLOCK_CHECK);
-      for (; e < stop; e++) {
-        if (epochOfNextSample[e] > epoch) continue;
-        const j = head[e], k = tail[e];
-        const jx = 2 * j, kx = 2 * k;
-        let dx = emb[jx] - emb[kx], dy = emb[jx + 1] - emb[kx + 1];
-        let d2 = dx * dx + dy * dy;
-        if (d2 > 0) {
-          const pw = Math.pow(d2, b);
-          const coeff = (-2 * a * b * (pw / d2)) / (a * pw + 1);
-          const gx = clip(coeff * dx) * alpha, gy = clip(coeff * dy) * alpha;
-          emb[jx] += gx; emb[jx + 1] += gy;
-          emb[kx] -= gx; emb[kx + 1] -= gy;
-        }
-        epochOfNextSample[e] += epochsPerSample[e];
-        const nNeg = Math.floor((epoch - epochOfNextNegSample[e]) / epochsPerNegSample[e]);
-        for (let p = 0; p < nNeg; p++) {
-          const o = Math.floor(rng() * n);
-          const ox = 2 * o;
-          dx = emb[jx] - emb[ox]; dy = emb[jx + 1] - emb[ox + 1];
-          d2 = dx * dx + dy * dy;
-          if (d2 > 0) {
-            const coeff = (2 * REPULSION * b) / ((REPULSION_EPS + d2) * (a * Math.pow(d2, b) + 1));
-            emb[jx] += clip(coeff * dx) * alpha;
-            emb[jx + 1] += clip(coeff * dy) * alpha;
-          } else if (j !== o) {
-            emb[jx] += GRAD_CLIP * alpha;
-            emb[jx + 1] += GRAD_CLIP * alpha;
-          }
-        }
-        if (nNeg > 0) epochOfNextNegSample[e] += nNeg * epochsPerNegSample[e];
-      }
-      if (e === m) {
-        e = 0;
-        epoch++;
-      }
-    } while (epoch < nEpochs && Date.now() - started < YIELD_EVERY_MS);
-    opts.onProgress?.('map', epoch, nEpochs);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    checkCancel();
-  }
-  const x = new Float32Array(n), y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x[i] = emb[2 * i];
-    y[i] = emb[2 * i + 1];
-  }
-  return { x, y };
-}
-
-/**
- * UMAP's fuzzy simplicial set from a kNN graph (self excluded; the first nNeighbors-1 neighbours are
- * used, as umap-learn counts the point itself as a neighbour), as a symmetric edge list (both
- * directions) with epochs-per-sample, edges weaker than max/nEpochs dropped.
- */
-export function fuzzyEdges(graph: KnnGraph, nNeighbors: number, nEpochs: number): { head: Int32Array; tail: Int32Array; epochsPerSample: Float64Array } {
-  const n = graph.n;
-  const cols = Math.min(nNeighbors - 1, graph.k);
-  const target = Math.log2(cols + 1);
-  const dist = new Float64Array(cols);
-  // Directed memberships, keyed i*n+j.
-  const w = new Map<number, number>();
-  let meanAll = -1;
-  for (let i = 0; i < n; i++) {
-    let cnt = 0, rho = 0, sum = 0;
-    for (let c = 0; c < cols; c++) {
-      const nb = graph.indices[i * graph.k + c];
-      if (nb < 0 || nb === i) continue;
-      const d = Math.max(0, 1 - graph.similarities[i * graph.k + c]);
-      dist[cnt++] = d;
-      sum += d;
-      if (rho === 0 && d > 0) rho = d; // first non-zero distance: local connectivity 1
-    }
-    if (cnt === 0) continue;
-    let lo = 0, hi = Infinity, sigma = 1;
-    for (let it = 0; it < SIGMA_SEARCH_STEPS; it++) {
-      let psum = 0;
-      for (let c = 0; c < cnt; c++) {
-        const dd = dist[c] - rho;
-        psum += dd > 0 ? Math.exp(-dd / sigma) : 1;
-      }
-      if (Math.abs(psum - target) < SMOOTH_K_TOLERANCE) break;
-      if (psum > target) { hi = sigma; sigma = (lo + hi) / 2; }
-      else { lo = sigma; sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2; }
-    }
-    if (rho > 0) {
-      sigma = Math.max(sigma, MIN_K_DIST_SCALE * (sum / cnt));
-    } else {
-      if (meanAll < 0) meanAll = meanKnnDistance(graph, cols);
-      sigma = Math.max(sigma, MIN_K_DIST_SCALE * meanAll);
-    }
-    let c = 0;
-    for (let col = 0; col < cols; col++) {
-      const nb = graph.indices[i * graph.k + col];
-      if (nb < 0 || nb === i) continue;
-      const dd = dist[c++] - rho;
-      w.set(i * n + nb, dd <= 0 ? 1 : Math.exp(-dd / sigma));
-    }
-  }
-  // Fuzzy union a + b - ab over both directions; each undirected edge emitted as (i,j) and (j,i).
-  const hs: number[] = [], ts: number[] = [], ws: number[] = [];
-  let wMax = 0;
-  for (const [key, a] of w) {
-    const i = Math.floor(key / n), j = key - i * n;
-    const back = w.get(j * n + i);
-    if (back !== undefined && j < i) continue; // the pair is emitted from its (min, max) side
-    const v = back === undefined ? a : a + back - a * back;
-    hs.push(i, j); ts.push(j, i); ws.push(v, v);
-    if (v > wMax) wMax = v;
-  }
-  // Sort edges by (head, tail) so the result does not depend on Map insertion order.
-  const order = Array.from(hs.keys()).filter((e) => ws[e] >= wMax / nEpochs).sort((p, q) => hs[p] - hs[q] || ts[p] - ts[q]);
-  const head = Int32Array.from(order, (e) => hs[e]);
-  const tail = Int32Array.from(order, (e) => ts[e]);
-  const epochsPerSample = Float64Array.from(order, (e) => wMax / ws[e]);
-  return { head, tail, epochsPerSample };
-}
-
-function meanKnnDistance(graph: KnnGraph, cols: number): number {
-  let s = 0, c = 0;
-  for (let i = 0; i < graph.n; i++) {
-    for (let j = 0; j < cols; j++) {
-      if (graph.indices[i * graph.k + j] < 0) continue;
-      s += Math.max(0, 1 - graph.similarities[i * graph.k + j]);
-      c++;
-    }
-  }
-  return c > 0 ? s / c : 0;
-}
-
-async function runUmap(
-  X: Matrix,
-  init: { x: Float32Array; y: Float32Array },
-  nNeighbors: number,
-  minDist: number,
-  opts: MapOptions,
-): Promise<{ x: Float32Array; y: Float32Array }> {
+export function pca2d(X: Matrix, seed = 0): { x: Float32Array; y: Float32Array } {
   const n = X.rows;
-  const d = X.cols;
-  const checkCancel = () => {
-    if (opts.isCancelled?.()) throw new CancelledError();
-  };
-  checkCancel();
-
-  // umap-js wants number[][]; this copy is the price of using it.
-  const rows: number[][] = new Array(n);
-  for (let i = 0; i < n; i++) rows[i] = Array.from(X.data.subarray(i * d, (i + 1) * d));
-
-  const nEpochs = opts.nEpochs ?? defaultEpochs(n);
-  const umap = new UMAP({ nComponents: 2, nNeighbors, minDist, nEpochs, random: makeRng(opts.seed) });
-  // Builds the fuzzy graph (synchronous; O(N·k) map operations inside umap-js).
-  const total = umap.initializeFit(rows);
-  checkCancel();
-
-  // Replace umap-js's random start with the PCA start, in place: getEmbedding() returns the array
-  // the optimiser works on (umap-js 1.4.0). Guarded so a different umap-js fails loudly, not silently.
-  const embedding = umap.getEmbedding();
-  if (embedding.length !== n || (n > 0 && embedding[0].length !== 2)) {
-    throw new Error('computeMap2d: unexpected umap-js embedding shape; PCA initialisation needs umap-js 1.4.x');
-  }
-  const { x: ix, y: iy } = normalise(init.x, init.y);
-  for (let i = 0; i < n; i++) {
-    embedding[i][0] = ix[i] * INIT_HALF_WIDTH;
-    embedding[i][1] = iy[i] * INIT_HALF_WIDTH;
-  }
-
-  let epoch = 0;
-  while (epoch < total) {
-    const started = Date.now();
-    do {
-      epoch = umap.step();
-    } while (epoch < total && Date.now() - started < YIELD_EVERY_MS);
-    opts.onProgress?.('map', epoch, total);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    checkCancel();
-  }
-
-  const out = umap.getEmbedding();
   const x = new Float32Array(n);
   const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x[i] = out[i][0];
-    y[i] = out[i][1];
-  }
-  return { x, y };
-}
-
-/**
- * Projection of the centred rows of X onto its first two principal axes (power iteration with
- * deflation on the d×d covariance). Signs are fixed so the largest-magnitude loading is positive,
- * which makes the result independent of iteration start. Columns beyond the data's rank give zeros.
- */
-export function pca2d(X: Matrix): { x: Float32Array; y: Float32Array } {
-  const n = X.rows;
-  const d = X.cols;
-  const x = new Float32Array(n);
-  const y = new Float32Array(n);
-  if (n === 0 || d === 0) return { x, y };
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c] += X.data[i * d + c];
-  for (let c = 0; c < d; c++) mean[c] /= n;
-  const cov = new Float64Array(d * d);
-  const row = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < d; c++) row[c] = X.data[i * d + c] - mean[c];
-    for (let a = 0; a < d; a++) {
-      const ra = row[a];
-      if (ra === 0) continue;
-      for (let b = a; b < d; b++) cov[a * d + b] += ra * row[b];
-    }
-  }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[a * d + b] = cov[b * d + a];
-
-  const axes: Float64Array[] = [];
-  for (let comp = 0; comp < 2 && comp < d; comp++) {
-    const v = powerIteration(cov, d, axes);
-    axes.push(v);
-  }
+  if (n === 0 || X.cols === 0) return { x, y };
+  const { components, projected } = pca(X, 2, { seed, maxFitRows: n });
+  const D = components.cols;
   const outs = [x, y];
-  for (let comp = 0; comp < axes.length; comp++) {
-    const v = axes[comp];
-    const out = outs[comp];
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let c = 0; c < d; c++) s += (X.data[i * d + c] - mean[c]) * v[c];
-      out[i] = s;
-    }
+  for (let c = 0; c < components.rows; c++) {
+    let big = 0;
+    for (let t = 1; t < D; t++) if (Math.abs(components.data[c * D + t]) > Math.abs(components.data[c * D + big])) big = t;
+    const sign = components.data[c * D + big] < 0 ? -1 : 1;
+    for (let i = 0; i < n; i++) outs[c][i] = sign * projected.data[i * projected.cols + c];
   }
   return { x, y };
-}
-
-/** Leading eigenvector of symmetric `cov` (d×d) orthogonal to `found`; zero vector when none remains. */
-function powerIteration(cov: Float64Array, d: number, found: readonly Float64Array[]): Float64Array {
-  // Deterministic start that is unlikely to be orthogonal to the answer.
-  let v = new Float64Array(d);
-  for (let c = 0; c < d; c++) v[c] = 1 + c / d;
-  orthogonalise(v, found);
-  if (!normaliseVec(v)) return new Float64Array(d);
-  const w = new Float64Array(d);
-  for (let it = 0; it < POWER_ITERATIONS; it++) {
-    for (let a = 0; a < d; a++) {
-      let s = 0;
-      for (let b = 0; b < d; b++) s += cov[a * d + b] * v[b];
-      w[a] = s;
-    }
-    orthogonalise(w, found);
-    if (!normaliseVec(w)) return new Float64Array(d);
-    const tmp = v;
-    v = Float64Array.from(w);
-    w.set(tmp);
-  }
-  let big = 0;
-  for (let c = 1; c < d; c++) if (Math.abs(v[c]) > Math.abs(v[big])) big = c;
-  if (v[big] < 0) for (let c = 0; c < d; c++) v[c] = -v[c];
-  return v;
-}
-
-function orthogonalise(v: Float64Array, basis: readonly Float64Array[]): void {
-  for (const u of basis) {
-    let dot = 0;
-    for (let c = 0; c < v.length; c++) dot += v[c] * u[c];
-    for (let c = 0; c < v.length; c++) v[c] -= dot * u[c];
-  }
-}
-
-/** Relative norm below which a vector is treated as zero (rank exhausted), in float64. */
-const ZERO_NORM = 1e-12;
-
-function normaliseVec(v: Float64Array): boolean {
-  let s = 0;
-  for (let c = 0; c < v.length; c++) s += v[c] * v[c];
-  const norm = Math.sqrt(s);
-  if (!(norm > ZERO_NORM)) return false;
-  for (let c = 0; c < v.length; c++) v[c] /= norm;
-  return true;
 }
 
 /**

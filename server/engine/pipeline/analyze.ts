@@ -8,7 +8,7 @@ import { parseUserProbs } from '../labels/userProbs';
 import type { AnalysisResult } from '../../../protocol/results';
 import type { AnalysisProgress, Phase } from '../../../protocol/progress';
 import type { Settings } from '../../../protocol/settings';
-import type { DatasetItem, Inventory } from '../../../protocol/dataset';
+import type { Inventory } from '../../../protocol/dataset';
 import { scanDataset } from '../dataset/scan';
 import { AnalysisCache } from '../store/cache';
 import { hashBytes } from '../dataset/hash';
@@ -16,7 +16,10 @@ import { decodeImage, DecodeError } from '../dataset/decode';
 import type { QualityStats } from '../dataset/quality';
 import { createEmbedder, type Embedder } from '../embed';
 import { CancelledError } from '../types';
-import { lintEmbeddings, LintMemo } from './lint';
+import { shortBackend } from '../embed/describe';
+import { lintEmbeddings } from './lint';
+import type { LintMemo } from './memo';
+import type { EmbeddedItem } from './embeddedItem';
 import { buildResult } from './result';
 
 export interface AnalyzeHooks {
@@ -37,21 +40,6 @@ const BATCHES_IN_FLIGHT_PER_WORKER = 2;
 
 /** Scanner problems that are about a file's content, reported as 'broken' issues on that file. */
 const BROKEN_SCAN_PROBLEMS = new Set(['zero-byte', 'unreadable', 'not-an-image', 'symlink-loop']);
-
-/** The backend in a few words (e.g. 'wasm (SIMD, single-threaded) × 2 worker threads'), without the list of skipped ones. */
-export function shortBackend(e: Embedder): string {
-  return e.backendDetail.split(';')[0].trim();
-}
-
-/** Per-image facts gathered before the label analysis. */
-export interface EmbeddedItem {
-  readonly item: DatasetItem;
-  readonly hash: string;
-  /** Null when the file could not be decoded. */
-  readonly vector: Float32Array | null;
-  readonly quality: QualityStats | null;
-  readonly error: string | null;
-}
 
 async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(xs.length);
@@ -195,6 +183,51 @@ async function embedMissing(
   return transient;
 }
 
+type DecodeInfos = ReturnType<AnalysisCache['getDecodeInfo']>;
+
+/** The files to decode and embed: one per content hash, skipping cached embeddings and files known to be broken. */
+function toEmbed(
+  inv: Inventory,
+  hashes: readonly (string | null)[],
+  cachedVecs: ReadonlyMap<string, unknown>,
+  cachedInfo: DecodeInfos,
+): { absPath: string; path: string; hash: string }[] {
+  const todo: { absPath: string; path: string; hash: string }[] = [];
+  const queued = new Set<string>();
+  inv.items.forEach((it, i) => {
+    const h = hashes[i];
+    if (h === null || queued.has(h)) return;
+    const info = cachedInfo.get(h);
+    // A file known to be broken is not decoded again until its content changes.
+    if (cachedVecs.has(h) || (info && info.error)) return;
+    queued.add(h);
+    todo.push({ absPath: it.absPath, path: it.path, hash: h });
+  });
+  return todo;
+}
+
+/** One record per inventory item: its hash, embedding, quality statistics, or why it has none. */
+function embeddedItems(
+  inv: Inventory,
+  hashes: readonly (string | null)[],
+  errors: ReadonlyMap<number, string>,
+  vecs: ReadonlyMap<string, Float32Array>,
+  infos: DecodeInfos,
+  transient: ReadonlyMap<string, string>,
+): EmbeddedItem[] {
+  return inv.items.map((item, i) => {
+    const h = hashes[i];
+    if (h === null) return { item, hash: '', vector: null, quality: null, error: errors.get(i) ?? `${item.path}: unreadable` };
+    const info = infos.get(h);
+    const vector = vecs.get(h) ?? null;
+    // A cached error names the path the content had when it failed; show this item's path (a name may hold ': ').
+    const cause = transient.get(h) ?? info?.error;
+    const named = cause?.startsWith(`${item.path}: `) ? cause : cause?.replace(/^[^:]*: /, `${item.path}: `);
+    const error = vector ? null : named ?? `${item.path}: not embedded`;
+    return { item, hash: h, vector, quality: (info?.quality as QualityStats | null) ?? null, error };
+  });
+}
+
 /** Scan, hash and embed: everything up to the per-image vectors, using and filling the cache. */
 export async function collectEmbeddings(
   root: string,
@@ -238,17 +271,7 @@ export async function collectEmbeddings(
     t = Date.now();
     const cachedVecs = cache.getEmbeddings(live, embedder.model.key);
     const cachedInfo = cache.getDecodeInfo(live);
-    const todo: { absPath: string; path: string; hash: string }[] = [];
-    const queued = new Set<string>();
-    inv.items.forEach((it, i) => {
-      const h = hashes[i];
-      if (h === null || queued.has(h)) return;
-      const info = cachedInfo.get(h);
-      // A file known to be broken is not decoded again until its content changes.
-      if (cachedVecs.has(h) || (info && info.error)) return;
-      queued.add(h);
-      todo.push({ absPath: it.absPath, path: it.path, hash: h });
-    });
+    const todo = toEmbed(inv, hashes, cachedVecs, cachedInfo);
     hooks.log?.(`${inv.items.length - todo.length} of ${inv.items.length} images cached, ${todo.length} to embed`);
     const workers = settings.workers > 0 ? settings.workers : Math.max(1, require('node:os').availableParallelism());
     let transient: Map<string, string>;
@@ -263,17 +286,7 @@ export async function collectEmbeddings(
     const vecs = todo.length > 0 ? cache.getEmbeddings(live, embedder.model.key) : cachedVecs;
     const infos = todo.length > 0 ? cache.getDecodeInfo(live) : cachedInfo;
     cache.pruneEmbeddings(new Set(live), embedder.model.key);
-    const items: EmbeddedItem[] = inv.items.map((item, i) => {
-      const h = hashes[i];
-      if (h === null) return { item, hash: '', vector: null, quality: null, error: errors.get(i) ?? `${item.path}: unreadable` };
-      const info = infos.get(h);
-      const vector = vecs.get(h) ?? null;
-      // A cached error names the path the content had when it failed; show this item's path (a name may hold ': ').
-      const cause = transient.get(h) ?? info?.error;
-      const named = cause?.startsWith(`${item.path}: `) ? cause : cause?.replace(/^[^:]*: /, `${item.path}: `);
-      const error = vector ? null : named ?? `${item.path}: not embedded`;
-      return { item, hash: h, vector, quality: (info?.quality as QualityStats | null) ?? null, error };
-    });
+    const items = embeddedItems(inv, hashes, errors, vecs, infos, transient);
     return { inv, cache, embedder, ownEmbedder, items };
   } catch (e) {
     cache.close();

@@ -1,28 +1,23 @@
 /**
  * Engine II: from per-image embeddings and given labels to label issues, duplicates, outliers,
  * quality flags, a confusion matrix and a 2-D map. No I/O: the CLI, the server and the benches call it.
+ *
+ * The stages, in order: embedding rows → memo recall → label stage (probabilities, label issues, noise;
+ * builds the kNN graph) → duplicates and outliers → 2-D map → memo update → quality flags → broken files.
  */
 import type { Settings } from '../../../protocol/settings';
-import type { DuplicateGroup, Issue, QualityFlag } from '../../../protocol/results';
-import type { Matrix, KnnGraph, ProgressFn } from '../types';
-import { CancelledError } from '../types';
-import type { EmbeddedItem } from './analyze';
-import type { AnalysisProgress } from '../../../protocol/progress';
-import type { Diagnosis, LabelVerdict } from '../../../protocol/results';
+import type { Diagnosis, DuplicateGroup, Issue, LabelVerdict, QualityFlag } from '../../../protocol/results';
+import type { ProgressFn } from '../types';
 import { buildKnnGraph } from '../numerics/knn';
-import { neighbourAgreement } from '../labels/neighbours';
-import { judgeLabels } from '../labels/judge';
-import { labelVerdicts, argmaxRow } from '../labels/issues';
-import { diagnose } from '../labels/diagnosis';
-import type { CrossValState } from '../labels/classifier';
-import { pca } from '../numerics/linalg';
-import { findDuplicateGroups, duplicateIssues } from '../issues/duplicates';
-import { outlierScores, findOutliers, outlierIssues } from '../issues/outliers';
-import { computeMap2d } from '../numerics/map';
-import { qualityFlags, type QualityStats } from '../dataset/quality';
+import type { EmbeddedItem } from './embeddedItem';
+import type { StageHooks } from './hooks';
+import { embeddingRows } from './rows';
+import { LintMemo, memoKey, recall, remember } from './memo';
+import { labelStage } from './labelStage';
+import { mapStage, type MapPoints } from './mapStage';
+import { duplicateAndOutlierStage, qualityStage, brokenIssues } from './issueStages';
 
-/** The map is computed on this many PCA dimensions (UMAP's usual preprocessing). */
-const MAP_PCA_DIMS = 50;
+export { LintMemo } from './memo';
 
 export interface LintInput {
   readonly classes: readonly string[];
@@ -35,123 +30,8 @@ export interface LintInput {
   readonly memo?: LintMemo;
   /** Identifies the embedding model; a memo made with another model is not reused. */
   readonly modelKey?: string;
-  /** Skip the "labels or model?" diagnosis (incremental re-runs after a relabel: it does not change per fix). */
+  /** Skip the "labels or model?" diagnosis (benches and tests that only need the verdicts). */
   readonly skipDiagnosis?: boolean;
-}
-
-/**
- * What a relabel leaves unchanged: the kNN graph and the 2-D map depend only on the embeddings, so a
- * long-lived process (the language server) keeps them between runs and reuses them when the set of
- * image contents is the same — a relabel or a move then skips the two slowest phases.
- */
-export class LintMemo {
-  key = '';
-  /** Content hash per row of the remembered graph/map. */
-  hashes: string[] = [];
-  graph: KnnGraph | null = null;
-  mapX: Float32Array | null = null;
-  mapY: Float32Array | null = null;
-  mapMethod = '';
-  /** Classifier state of the remembered run (rows in `hashes` order). */
-  clfState: CrossValState | null = null;
-  /**
-   * The "labels or model?" diagnosis of the remembered run. A relabel changes it by a fraction of a point
-   * and it costs more than the rest of a re-run, so re-runs over the same images keep it until a full run.
-   */
-  diagnosis: Diagnosis | null = null;
-
-  /**
-   * For each new row, the old row with the same content (exact duplicates pair up in order), or null
-   * when the contents differ from the remembered run.
-   */
-  match(key: string, hashes: readonly string[]): Int32Array | null {
-    if (key !== this.key || hashes.length !== this.hashes.length || !this.graph) return null;
-    const old = new Map<string, number[]>();
-    this.hashes.forEach((h, r) => {
-      const l = old.get(h);
-      if (l) l.push(r);
-      else old.set(h, [r]);
-    });
-    const toOld = new Int32Array(hashes.length);
-    for (let r = 0; r < hashes.length; r++) {
-      const l = old.get(hashes[r]);
-      if (!l || l.length === 0) return null;
-      toOld[r] = l.shift()!;
-    }
-    return toOld;
-  }
-}
-
-/** A classifier state with rows renumbered (`toOld[newRow] = oldRow`); fold weights are per fold, unchanged. */
-export function permuteClfState(s: CrossValState, toOld: Int32Array): CrossValState {
-  const d = s.features.cols;
-  const data = new Float32Array(s.features.data.length);
-  const K = s.K;
-  const predProbs = new Float32Array(s.result.predProbs.length);
-  toOld.forEach((o, r) => {
-    data.set(s.features.data.subarray(o * d, (o + 1) * d), r * d);
-    predProbs.set(s.result.predProbs.subarray(o * K, (o + 1) * K), r * K);
-  });
-  const foldOf = Int32Array.from(toOld, (o) => s.foldOf[o]);
-  return {
-    ...s,
-    features: { rows: s.features.rows, cols: d, data },
-    labels: Int32Array.from(toOld, (o) => s.labels[o]),
-    foldOf,
-    result: { ...s.result, predProbs, foldOf },
-  };
-}
-
-/**
- * A class needs this many images per fold before its folds come from content hashes alone; smaller
- * classes are dealt round-robin in hash order so every fold still sees them.
- */
-const HASH_FOLDS_MIN_PER_FOLD = 10;
-
-/**
- * Stratified folds that depend on the images, not on file order: moving or renaming one file (a
- * relabel) leaves every other image in its fold, so the next run's scores move only where the labels did.
- * Large classes: fold = a 32-bit hash of the content hash, mod `folds` (balanced in expectation);
- * small classes: ranked by hash, dealt round-robin (exactly balanced).
- */
-/** FNV-1a, 32-bit: a well-mixed number from any string. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-export function hashFolds(hashes: readonly string[], labels: Int32Array, K: number, folds: number): Int32Array {
-  const f = Math.max(1, Math.min(folds, hashes.length));
-  const out = new Int32Array(hashes.length);
-  const byClass: number[][] = Array.from({ length: K }, () => []);
-  labels.forEach((y, i) => byClass[y].push(i));
-  for (const members of byClass) {
-    if (members.length >= HASH_FOLDS_MIN_PER_FOLD * f) {
-      for (const i of members) out[i] = fnv1a(hashes[i]) % f;
-    } else {
-      members.sort((a, b) => (hashes[a] < hashes[b] ? -1 : hashes[a] > hashes[b] ? 1 : a - b));
-      members.forEach((i, r) => (out[i] = r % f));
-    }
-  }
-  return out;
-}
-
-/** The remembered graph with rows renumbered: `toOld[newRow] = oldRow`. */
-export function permuteGraph(g: KnnGraph, toOld: Int32Array): KnnGraph {
-  const toNew = new Int32Array(toOld.length);
-  toOld.forEach((o, r) => (toNew[o] = r));
-  const indices = new Int32Array(g.indices.length);
-  const similarities = new Float32Array(g.similarities.length);
-  for (let r = 0; r < toOld.length; r++) {
-    const o = toOld[r];
-    for (let j = 0; j < g.k; j++) {
-      const nb = g.indices[o * g.k + j];
-      indices[r * g.k + j] = nb < 0 ? -1 : toNew[nb];
-      similarities[r * g.k + j] = g.similarities[o * g.k + j];
-    }
-  }
-  return { n: g.n, k: g.k, indices, similarities };
 }
 
 export interface LintOutput {
@@ -177,6 +57,7 @@ export interface LintOutput {
   /** K×K P(given=i | true=j). */
   readonly noiseMatrix: number[][];
   readonly estimatedNoiseRate: number;
+  /** 90% interval of estimatedNoiseRate. */
   readonly noiseInterval: readonly [number, number];
   readonly perClassNoiseRate: number[];
   readonly diagnosis: Diagnosis | null;
@@ -184,208 +65,81 @@ export interface LintOutput {
   readonly mapMethod: string;
 }
 
-interface Hooks {
-  onProgress?: (p: AnalysisProgress) => void;
-  isCancelled?: () => boolean;
+/** Per item (length n) map coordinates from per-row ones; 0 for items not analysed. */
+function spread(analysed: Int32Array, n: number, map: MapPoints | null): { x: Float32Array; y: Float32Array } {
+  const x = new Float32Array(n);
+  const y = new Float32Array(n);
+  if (map) {
+    analysed.forEach((i, r) => {
+      x[i] = map.x[r];
+      y[i] = map.y[r];
+    });
+  }
+  return { x, y };
 }
 
-export async function lintEmbeddings(
-  input: LintInput,
-  settings: Settings,
-  hooks: Hooks,
-  timings: Record<string, number>,
-): Promise<LintOutput> {
+export async function lintEmbeddings(input: LintInput, settings: Settings, hooks: StageHooks, timings: Record<string, number>): Promise<LintOutput> {
   const { classes, items } = input;
-  const n = items.length;
-  const K = classes.length;
-  const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const analysedList: number[] = [];
-  items.forEach((e, i) => e.vector && analysedList.push(i));
-  const analysed = Int32Array.from(analysedList);
-  const m = analysed.length;
-  const dim = m > 0 ? items[analysed[0]].vector!.length : 0;
   const isCancelled = hooks.isCancelled ?? (() => false);
-  const onProgress: ProgressFn = (phase, done, total) =>
-    hooks.onProgress?.({ phase: phase as AnalysisProgress['phase'], done, total });
+  const onPhase: ProgressFn = (phase, done, total) => hooks.onProgress?.({ phase, done, total });
 
-  const X: Matrix = { rows: m, cols: dim, data: new Float32Array(m * dim) };
-  const labels = new Int32Array(m);
-  for (let r = 0; r < m; r++) {
-    const e = items[analysed[r]];
-    if (e.vector!.length !== dim) throw new Error(`${e.item.path}: embedding has ${e.vector!.length} dims, expected ${dim}`);
-    X.data.set(e.vector!, r * dim);
-    labels[r] = classIndex.get(e.item.label) ?? 0;
-  }
+  const rows = embeddingRows(items, classes);
+  const m = rows.analysed.length;
+  const recalled = recall(input.memo, memoKey(input.modelKey, settings, rows.X.cols), rows.hashes);
 
-  const rowHashes = Array.from(analysed, (i) => items[i].hash);
-  const memoKey = `${input.modelKey ?? ''}|k=${settings.k}|seed=${settings.seed}|dim=${dim}`;
-  const toOld = input.memo?.match(memoKey, rowHashes) ?? null;
-  const memoGraph = toOld && input.memo!.graph ? permuteGraph(input.memo!.graph, toOld) : undefined;
-  const memoClf = toOld && input.memo!.clfState ? permuteClfState(input.memo!.clfState, toOld) : undefined;
-  let clfState: CrossValState | undefined;
-
-  const predicted = new Int32Array(n).fill(-1);
-  const predictedProb = new Float32Array(n);
-  const labelQuality = new Float32Array(n).fill(1);
-  const isLabelIssue = new Uint8Array(n);
-  const pLabelWrong = new Float32Array(n);
-  const verdicts: LabelVerdict[] = new Array<LabelVerdict>(n).fill('none');
-  let noiseInterval: readonly [number, number] = [0, 0];
-  let diagnosis: Diagnosis | null = null;
-  const agreement = new Float32Array(n).fill(1);
-  const outlier = new Float32Array(n);
-  const xs = new Float32Array(n);
-  const ys = new Float32Array(n);
-  const issues: Issue[] = [];
-  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-  let noiseMatrix: number[][] = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => (i === j ? 1 : 0)));
-  let estimatedNoiseRate = 0;
-  let perClassNoiseRate = new Array<number>(K).fill(0);
-  let cvAccuracy = 1;
-  let mapMethod = 'none';
-  let graph: KnnGraph | null = null;
-
-  if (m >= 2 && K >= 2) {
-    const userProbs = input.userProbs ? Array.from(analysed, (i) => input.userProbs![i]) : undefined;
-    let t = Date.now();
-    const j = await judgeLabels(X, labels, K, settings, { graph: memoGraph, clfState: memoClf, foldOf: hashFolds(rowHashes, labels, K, settings.folds), userProbs, onProgress, isCancelled });
-    timings.classify = Date.now() - t;
-    clfState = j.clfState;
-    cvAccuracy = j.cvAccuracy;
-    graph = j.graph;
-    t = Date.now();
-    hooks.onProgress?.({ phase: 'label-issues', done: 0, total: 1 });
-    const v = labelVerdicts({ j, labels, analysed, items, classes, trusted: input.trusted, minConfidence: settings.minConfidence });
-    issues.push(...v.issues);
-    analysed.forEach((i, r) => {
-      confusion[labels[r]][argmaxRow(j.clfProbs, r, K)]++;
-      predicted[i] = v.suggested[r];
-      predictedProb[i] = v.suggestedProb[r];
-      pLabelWrong[i] = v.pLabelWrong[r];
-      labelQuality[i] = 1 - v.pLabelWrong[r];
-      verdicts[i] = v.verdicts[r];
-      isLabelIssue[i] = v.verdicts[r] === 'confident' ? 1 : 0;
-    });
-    const agree = neighbourAgreement(graph, labels, K);
-    analysed.forEach((i, r) => (agreement[i] = agree[r]));
-    noiseMatrix = Array.from({ length: K }, (_, g) => Array.from({ length: K }, (_, tr) => j.transition[tr * K + g]));
-    estimatedNoiseRate = j.noiseShare;
-    noiseInterval = j.noiseInterval;
-    perClassNoiseRate = j.perClassNoise;
-    timings.labelIssues = Date.now() - t;
-    if (toOld && input.memo?.diagnosis) {
-      diagnosis = input.memo.diagnosis;
-    } else if (!input.skipDiagnosis) {
-      t = Date.now();
-      const flagged = Uint8Array.from(v.verdicts, (x) => (x === 'confident' ? 1 : 0));
-      diagnosis = diagnose({ X, labels, K, linear: j.cvAccuracy, knnProbs: j.knnProbs, flagged, l2: j.l2, folds: settings.folds, seed: settings.seed, noiseShare: j.noiseShare, noiseInterval: j.noiseInterval });
-      timings.diagnosis = Date.now() - t;
-    }
-  } else if (m > 0 && K <= 1) {
-    for (const i of analysed) {
-      predicted[i] = 0;
-      predictedProb[i] = 1;
-    }
-  }
+  const label = await labelStage(
+    { classes, items, trusted: input.trusted, userProbs: input.userProbs, rows, graph: recalled.graph, clfState: recalled.clfState, diagnosis: recalled.diagnosis, skipDiagnosis: input.skipDiagnosis },
+    settings,
+    { ...hooks, onPhase, isCancelled },
+    timings,
+  );
+  const issues: Issue[] = [...label.issues];
 
   // Duplicates and outliers need the neighbour graph; for a single class build it now.
-  if (!graph && m >= 2) graph = memoGraph ?? (await buildKnnGraph(X, Math.min(settings.k, m - 1), { isCancelled }));
+  const graph = label.graph ?? (m >= 2 ? recalled.graph ?? (await buildKnnGraph(rows.X, Math.min(settings.k, m - 1), { isCancelled })) : null);
   let duplicates: DuplicateGroup[] = [];
+  let outlier = new Float32Array(items.length);
+  let map: MapPoints | null = null;
   if (graph) {
     let t = Date.now();
-    const hashes = Array.from(analysed, (i) => items[i].hash);
-    const paths = Array.from(analysed, (i) => items[i].item.path);
-    const splits = Array.from(analysed, (i) => items[i].item.split);
-    // Near duplicates: kNN candidates confirmed by perceptual hash (null for decode info cached before
-    // hashes existed: those pairs fall back to the strict embedding-only threshold). The cosine setting
-    // `nearDuplicateThreshold` (default 0.97) is not used: at 0.97 distinct look-alikes pass (see duplicates.ts).
-    const phashes = Array.from(analysed, (i) => items[i].quality?.phash ?? null);
-    const phashesFlip = Array.from(analysed, (i) => items[i].quality?.phashFlip ?? null);
-    duplicates = findDuplicateGroups({ hashes, graph, labels, splits, paths, classNames: [...classes], phashes, phashesFlip }, { embeddingThreshold: settings.nearDuplicateThreshold });
-    issues.push(...duplicateIssues(duplicates, { hashOf: new Map(paths.map((p, r) => [p, hashes[r]])) }));
-    const scores = outlierScores(graph, {});
-    analysed.forEach((i, r) => (outlier[i] = scores[r]));
-    issues.push(...outlierIssues({ scores, indices: findOutliers(scores, {}), paths, graph: graph! }));
+    const found = duplicateAndOutlierStage(items, rows, graph, classes, settings.nearDuplicateThreshold);
+    ({ duplicates, outlier } = found);
+    issues.push(...found.issues);
     timings.duplicates = Date.now() - t;
 
     t = Date.now();
     hooks.onProgress?.({ phase: 'map', done: 0, total: 1 });
-    const memo = input.memo;
-    let map: { x: Float32Array; y: Float32Array; method: string };
-    if (toOld && memo?.mapX && memo.mapY) {
-      map = { x: Float32Array.from(toOld, (o) => memo.mapX![o]), y: Float32Array.from(toOld, (o) => memo.mapY![o]), method: memo.mapMethod };
-    } else {
-      const reduced = dim > MAP_PCA_DIMS && m > MAP_PCA_DIMS ? pca(X, MAP_PCA_DIMS, { seed: settings.seed }).projected : X;
-      map = await computeMap2d(reduced, { seed: settings.seed, knn: graph, onProgress, isCancelled });
-    }
-    if (memo) {
-      memo.key = memoKey;
-      memo.hashes = rowHashes;
-      memo.graph = graph;
-      memo.mapX = map.x;
-      memo.mapY = map.y;
-      memo.mapMethod = map.method;
-      memo.clfState = clfState ?? null;
-      memo.diagnosis = diagnosis;
-    }
-    analysed.forEach((i, r) => {
-      xs[i] = map.x[r];
-      ys[i] = map.y[r];
-    });
-    mapMethod = map.method;
+    map = await mapStage(rows.X, graph, { seed: settings.seed, remembered: recalled.map, onProgress: onPhase, isCancelled });
+    if (input.memo) remember(input.memo, recalled.key, rows.hashes, { graph, map, clfState: label.clfState, diagnosis: label.diagnosis });
     timings.map = Date.now() - t;
   }
 
-  // Image quality: dataset-relative flags over the decoded statistics.
-  const withStats: number[] = [];
-  const stats: QualityStats[] = [];
-  items.forEach((e, i) => {
-    if (e.quality) {
-      withStats.push(i);
-      stats.push(e.quality);
-    }
-  });
-  const flagsPer: (readonly QualityFlag[])[] = items.map(() => []);
-  const flags = qualityFlags(stats);
-  withStats.forEach((i, r) => {
-    flagsPer[i] = flags[r];
-    if (flags[r].length > 0) {
-      issues.push({
-        kind: 'quality',
-        path: items[i].item.path,
-        score: Math.min(1, 0.3 + 0.2 * flags[r].length),
-        message: `Image quality: ${flags[r].join(', ')}`,
-        flags: flags[r],
-      });
-    }
-  });
+  const quality = qualityStage(items);
+  issues.push(...quality.issues, ...brokenIssues(items));
 
-  for (const e of items) {
-    if (!e.vector) issues.push({ kind: 'broken', path: e.item.path, score: 1, message: e.error ?? `${e.item.path}: broken` });
-  }
-
+  const { x, y } = spread(rows.analysed, items.length, map);
   return {
-    analysed,
-    predicted,
-    predictedProb,
-    labelQuality,
-    isLabelIssue,
-    pLabelWrong,
-    verdicts,
-    agreement,
+    analysed: rows.analysed,
+    predicted: label.predicted,
+    predictedProb: label.predictedProb,
+    labelQuality: label.labelQuality,
+    isLabelIssue: label.isLabelIssue,
+    pLabelWrong: label.pLabelWrong,
+    verdicts: label.verdicts,
+    agreement: label.agreement,
     outlier,
-    x: xs,
-    y: ys,
-    qualityFlags: flagsPer,
+    x,
+    y,
+    qualityFlags: quality.flags,
     issues,
     duplicates,
-    confusion,
-    noiseMatrix,
-    estimatedNoiseRate,
-    noiseInterval,
-    perClassNoiseRate,
-    diagnosis,
-    cvAccuracy,
-    mapMethod,
+    confusion: label.confusion,
+    noiseMatrix: label.noiseMatrix,
+    estimatedNoiseRate: label.estimatedNoiseRate,
+    noiseInterval: label.noiseInterval,
+    diagnosis: label.diagnosis,
+    perClassNoiseRate: label.perClassNoiseRate,
+    cvAccuracy: label.cvAccuracy,
+    mapMethod: map?.method ?? 'none',
   };
 }

@@ -5,7 +5,8 @@ import type { AnalysisResult, ImageResult, IssueKind } from '../../../protocol/r
 import { ISSUE_KINDS } from '../../../protocol/results';
 import type { Settings } from '../../../protocol/settings';
 import type { Inventory } from '../../../protocol/dataset';
-import { shortBackend, type EmbeddedItem } from './analyze';
+import { shortBackend } from '../embed/describe';
+import type { EmbeddedItem } from './embeddedItem';
 import type { LintOutput } from './lint';
 import type { Embedder } from '../embed';
 

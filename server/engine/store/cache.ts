@@ -28,8 +28,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFingerprint } from '../dataset/hash';
 
-/** Folder under the dataset root that holds LabelLint's state. */
-export const STATE_DIR = '.labellint';
+import { STATE_DIR } from './stateDir';
+
+export { STATE_DIR };
 export const CACHE_FILE = 'cache.db';
 export const REVIEWS_FILE = 'reviews.json';
 

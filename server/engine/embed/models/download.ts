@@ -141,7 +141,7 @@ async function fetchToPart(
       throw new DownloadError(`${url}: HTTP ${res.status} ${res.statusText}`.trim());
     }
     let offset = 0;
-    let total: number | null = null;
+    let total: number | null;
     if (res.status === 206) {
       const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
       if (!m || Number(m[1]) !== have) {

@@ -86,7 +86,7 @@ const NSFW_PREFIX =
 
 export const DEFAULT_MODEL_ID = 'centernet-mnv3';
 
-/** Built-in backbones, default first. Feature quality measurements: /work/shared/models.md. */
+/** Built-in backbones, default first. Feature quality measurements: bench/features.ts (results in bench/RESULTS.md). */
 export const BUILTIN_MODELS: readonly ModelSpec[] = [
   {
     id: 'centernet-mnv3',
@@ -448,8 +448,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 // ---- user registry files ------------------------------------------------------------------------------------------
 
 /**
- * Reads a user registry file (CLI `--registry file.json`, env LABELLINT_MODEL_REGISTRY, setting
- * `labelLint.modelRegistry`). Format: a JSON object `{ "models": [ entry, … ] }` (or a bare array of entries);
+ * Reads a user registry file (CLI `--registry file.json`, or env LABELLINT_MODEL_REGISTRY; there is no
+ * VS Code setting for it). Format: a JSON object `{ "models": [ entry, … ] }` (or a bare array of entries);
  * each entry is a `ModelSpec`:
  *
  *   {

@@ -1,0 +1,13 @@
+/** The engine's one source of randomness: every random choice takes a seed and draws from `makeRng(seed)`. */
+
+/** Deterministic PRNG (mulberry32). Same seed, same sequence. Returns floats in [0, 1). */
+export function makeRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
