@@ -48,3 +48,17 @@ export function precisionAt(score: ArrayLike<number>, truth: ArrayLike<number>, 
   const top = idx.slice(0, Math.max(0, Math.min(at, idx.length)));
   return top.length > 0 ? top.filter((i) => truth[i]).length / top.length : 0;
 }
+
+/** Average precision of a ranking (higher score = flagged first) against a 0/1 truth; NaN without positives. */
+export function averagePrecision(score: ArrayLike<number>, truth: ArrayLike<number>): number {
+  const order = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[b] - score[a]);
+  let hits = 0;
+  let sum = 0;
+  order.forEach((i, r) => {
+    if (truth[i]) {
+      hits++;
+      sum += hits / (r + 1);
+    }
+  });
+  return hits ? sum / hits : Number.NaN;
+}

@@ -66,7 +66,9 @@ Commands:
 Options for analyze:
   --format <json|csv|html>  Output format; repeat or comma-separate for several (default json)
   --out <path>              Output file (one format) or folder (several); default <folder>/.labellint/
-  --max-label-issues <n>    Exit with code 1 when more than n label issues are found
+  --max-label-issues <n>    Exit with code 1 when more than n (confident) label issues are found
+  --min-confidence <p>      Probability that a label is wrong (0.01–1, default 0.5) from which an image is a
+                            label issue; images from 0.2 up to it are counted as "possible" (review queue)
   --model <id>              Registered backbone (see 'labellint models')
   --model-path <model.json> Your own TF.js model; with --layers <node,node>
   --layers <a,b>            Node names to pool features from (with --model-path)
@@ -90,7 +92,7 @@ Options for analyze:
 const NUMERIC = new Set(['workers', 'batch-size', 'folds', 'k', 'seed', 'max-images', 'max-label-issues']);
 const FLAGS = new Set(['quiet', 'embed-only', 'force']);
 const VALUED = new Set([
-  'format', 'out', 'model', 'model-path', 'layers', 'backend', 'filter', 'csv', 'exclude', 'pred-probs', ...NUMERIC,
+  'format', 'out', 'model', 'model-path', 'layers', 'backend', 'filter', 'csv', 'exclude', 'pred-probs', 'min-confidence', ...NUMERIC,
 ]);
 
 function camel(s: string): string {
@@ -125,6 +127,12 @@ export function parseArgs(argv: readonly string[]): Command {
   const filter = one('filter');
   if (filter !== undefined && !(LABEL_FILTERS as readonly string[]).includes(filter)) {
     throw new UsageError(`--filter must be one of ${LABEL_FILTERS.join(', ')}`);
+  }
+  const minConfidence = one('min-confidence');
+  if (minConfidence !== undefined) {
+    const p = Number(minConfidence);
+    if (!/^\d*\.?\d+$/.test(minConfidence) || !(p >= 0.01 && p <= 1)) throw new UsageError(`--min-confidence needs a probability between 0.01 and 1, got '${minConfidence}'`);
+    raw.minConfidence = p;
   }
   raw.backend = backend;
   raw.labelFilter = filter;

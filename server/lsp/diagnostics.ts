@@ -22,9 +22,6 @@ export const SOURCE = 'labellint';
 /** README sections, one per issue kind (`#issue-<kind>` anchors). */
 export const README_URL = 'https://github.com/labellint/labellint/blob/main/README.md';
 
-/** Label issues whose suggested class has less than this probability are shown one severity lower: the model is unsure. */
-export const LOW_CONFIDENCE = 0.5;
-
 export interface DiagnosticData {
   readonly root: string;
   readonly path: string;
@@ -46,20 +43,25 @@ const LSP_SEVERITY: Record<Exclude<Severity, 'off'>, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-/** LSP severity for an issue, or null when its kind is 'off'. Unsure label issues drop one level (never below hint). */
+/** LSP severity for an issue, or null when its kind is 'off'. Possible label issues (the review queue) drop one level, never louder than information. */
 export function severityFor(issue: Issue, settings: Settings): DiagnosticSeverity | null {
   const s = settings.severities[issue.kind];
   if (s === 'off') return null;
   let sev = LSP_SEVERITY[s];
-  if (issue.kind === 'label' && typeof issue.suggestedProb === 'number' && issue.suggestedProb < LOW_CONFIDENCE) {
-    sev = Math.min(DiagnosticSeverity.Hint, sev + 1) as DiagnosticSeverity;
+  if (issue.kind === 'label' && issue.verdict === 'possible') {
+    // The review queue: below the confidence bar, so never louder than information.
+    sev = Math.min(DiagnosticSeverity.Hint, Math.max(DiagnosticSeverity.Information, sev + 1)) as DiagnosticSeverity;
   }
   return sev;
 }
 
 export function messageFor(issue: Issue, givenLabel: string | null): string {
   if (issue.kind === 'label' && issue.suggestedLabel) {
-    return `Labelled '${givenLabel ?? '?'}' but looks like '${issue.suggestedLabel}' (${percent(issue.suggestedProb)})`;
+    const name = issue.path.slice(issue.path.lastIndexOf('/') + 1);
+    const p = typeof issue.pLabelWrong === 'number' ? `${percent(issue.pLabelWrong)} chance the label is wrong` : `suggested class ${percent(issue.suggestedProb)}`;
+    return issue.verdict === 'possible'
+      ? `${name}: label '${givenLabel ?? '?'}' may be wrong, maybe '${issue.suggestedLabel}' (${p}; review queue)`
+      : `${name}: labelled '${givenLabel ?? '?'}' but probably '${issue.suggestedLabel}' (${p})`;
   }
   return issue.message;
 }

@@ -2,6 +2,7 @@
  * A single self-contained HTML report (no network, no external files): health header, confusion
  * matrix, noise matrix, the 2-D map on a canvas, and thumbnails of the top issues inlined as data URIs.
  */
+import { trustSentence } from './text';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -76,10 +77,18 @@ async function issueGrid(result: AnalysisResult, issues: readonly Issue[], title
   return `<section><h2>${escapeHtml(title)} (${issues.length})</h2><div class="grid">${cards}</div>${more}</section>`;
 }
 
+/** "Labels or model?": the four cross-validated accuracies and the sentence that compares them. */
+function diagnosisCard(r: AnalysisResult): string {
+  const d = r.diagnosis;
+  if (!d) return '';
+  const row = (k: string, v: number | null): string => `<tr><td>${escapeHtml(k)}</td><td>${v === null ? 'not measured' : pct(v)}</td></tr>`;
+  return `<div><div>Labels or model? (cross-validated accuracy)</div><table>${row('(a) linear head, given labels', d.linear)}${row(`(b) without the ${d.dropped} label issues (images kept)`, d.linearCleaned)}${row('(c) deeper head (MLP)', d.mlp)}${row('(d) kNN vote', d.knn)}</table><p>${escapeHtml(d.summary)}</p></div>`;
+}
+
 export async function toHtml(result: AnalysisResult): Promise<string> {
   const r = result;
   const byKind = (k: string): Issue[] => r.issues.filter((i) => i.kind === k).sort((a, b) => b.score - a.score);
-  const counts = ISSUE_KINDS.map((k) => `<li><b>${r.counts[k]}</b> ${escapeHtml(k)}</li>`).join('');
+  const counts = ISSUE_KINDS.map((k) => `<li><b>${r.counts[k]}</b> ${escapeHtml(k)}${k === 'label' ? ` (+${r.possibleLabelIssues} possible)` : ''}</li>`).join('');
   const perClass = r.classes
     .map((c, i) => `<tr><td>${escapeHtml(c)}</td><td>${pct(r.perClassNoiseRate[i] ?? 0)}</td></tr>`)
     .join('');
@@ -101,7 +110,8 @@ export async function toHtml(result: AnalysisResult): Promise<string> {
       asPercent: true,
       normaliseRows: false,
     }),
-    await issueGrid(r, byKind('label'), 'Suspected wrong labels'),
+    await issueGrid(r, byKind('label').filter((i) => i.verdict !== 'possible'), `Wrong labels (P(label wrong) ≥ ${pct(Number(r.settings.minConfidence ?? 0.5))})`),
+    await issueGrid(r, byKind('label').filter((i) => i.verdict === 'possible'), 'Possible wrong labels (review queue)'),
     await issueGrid(r, [...byKind('conflicting-duplicate'), ...byKind('leakage'), ...byKind('duplicate')], 'Duplicates'),
     await issueGrid(r, byKind('outlier'), 'Outliers'),
     await issueGrid(r, byKind('broken'), 'Broken files'),
@@ -129,8 +139,9 @@ canvas{background:#fff;border:1px solid #ddd;border-radius:6px;max-width:100%}
 <h1>LabelLint report</h1>
 <div class="meta">${escapeHtml(r.root)} · ${r.images.length} images · ${r.classes.length} classes · model ${escapeHtml(r.model.id)} (${r.model.dim}-d) on ${escapeHtml(r.backend)} · ${escapeHtml(r.createdAt)}</div>
 <div class="cards">
-<div><div>Estimated wrong labels</div><div class="big">${pct(r.estimatedNoiseRate)}</div></div>
-<div><div>Cross-validated accuracy</div><div class="big">${pct(r.cvAccuracy)}</div></div>
+<div><div>Estimated share of wrong labels</div><div class="big">${pct(r.estimatedNoiseRate)}</div><div>90% interval ${pct(r.noiseInterval[0])}–${pct(r.noiseInterval[1])}</div></div>
+<div><div>Cross-validated accuracy (against the given labels)</div><div class="big">${pct(r.cvAccuracy)}</div><div>${escapeHtml(trustSentence(r))}</div></div>
+${diagnosisCard(r)}
 <div><div>Issues</div><ul>${counts}</ul></div>
 <div><div>Estimated wrong labels per class</div><table>${perClass}</table></div>
 </div>

@@ -16,6 +16,8 @@ export const CSV_COLUMNS = [
   'suggested_label',
   'label_quality',
   'is_label_issue',
+  'p_label_wrong',
+  'label_verdict',
   'suggested_prob',
   'neighbour_agreement',
   'outlier_score',
@@ -25,7 +27,10 @@ export const CSV_COLUMNS = [
   'hash',
 ] as const;
 
-/** One row per image; `label_quality` in [0,1], lower = more likely mislabelled. */
+/**
+ * One row per image; `label_quality` in [0,1], lower = more likely mislabelled (= 1 − p_label_wrong);
+ * `p_label_wrong`: calibrated probability that the given label is wrong; `is_label_issue` = p_label_wrong ≥ minConfidence.
+ */
 export function toCsv(result: AnalysisResult): string {
   return [...toCsvChunks(result)].join('');
 }
@@ -40,6 +45,8 @@ export function* toCsvChunks(result: AnalysisResult): Generator<string> {
       csvField(im.suggestedLabel ?? ''),
       im.labelQuality.toFixed(6),
       im.isLabelIssue ? '1' : '0',
+      im.pLabelWrong.toFixed(6),
+      im.verdict,
       im.suggestedProb.toFixed(6),
       im.neighbourAgreement.toFixed(6),
       im.outlierScore.toFixed(6),
@@ -101,6 +108,19 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+/** Accuracy below which a linear head's flags are only moderately reliable (measured in bench/quality). */
+const WEAK_FEATURES_ACCURACY = 0.7;
+
+/** How much to trust the flags, in one sentence. */
+export function trustSentence(r: Pick<AnalysisResult, 'cvAccuracy' | 'noiseInterval' | 'counts'>): string {
+  if (r.noiseInterval[1] < 0.05 && r.counts.label === 0) return 'No evidence of label noise: no label reaches the bar for a confident flag.';
+  const acc = `cross-validated accuracy ${pct(r.cvAccuracy)}`;
+  if (r.cvAccuracy < WEAK_FEATURES_ACCURACY) {
+    return `With ${acc} the features are weak: expect roughly 1 in 4 confident flags to be a correct label, and many wrong labels to stay unflagged; a stronger backbone helps (labellint models).`;
+  }
+  return `With ${acc}, on our benchmarks about 4 in 5 confident flags were truly wrong labels; p_label_wrong says how sure each one is.`;
+}
+
 /** The dataset health summary printed by the CLI. */
 export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = {}): string {
   const top = opts.topIssues ?? 10;
@@ -111,7 +131,17 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
     `${r.images.length} images, ${K} classes (${r.layout}); model ${r.model.id} (${r.model.dim}-d) on ${r.backend}`,
   );
   out.push(`Cross-validated accuracy against the given labels: ${pct(r.cvAccuracy)}`);
-  out.push(`Estimated share of wrong labels: ${pct(r.estimatedNoiseRate)}`);
+  out.push(`Estimated share of wrong labels: ${pct(r.estimatedNoiseRate)} (90% interval ${pct(r.noiseInterval[0])}–${pct(r.noiseInterval[1])})`);
+  out.push(`  ${trustSentence(r)}`);
+  if (r.diagnosis) {
+    const d = r.diagnosis;
+    out.push('Labels or model? (cross-validated accuracy against the given labels)');
+    out.push(`  (a) linear head (the retrained last layer): ${pct(d.linear)}`);
+    out.push(`  (b) same head without the ${d.dropped} confident label issues, on the images kept: ${pct(d.linearCleaned)}`);
+    out.push(`  (c) deeper head (one hidden layer): ${d.mlp === null ? 'not measured (too few images)' : pct(d.mlp)}`);
+    out.push(`  (d) k-nearest-neighbour vote: ${pct(d.knn)}`);
+    out.push(`  ${d.summary}`);
+  }
   if (K > 0 && r.perClassNoiseRate.length === K) {
     const w = Math.max(...r.classes.map((c) => c.length), 5);
     out.push('  per class:');
@@ -128,13 +158,20 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
     }
   }
   out.push('Issues:');
-  for (const k of ISSUE_KINDS) out.push(`  ${String(r.counts[k]).padStart(6)}  ${KIND_TITLES[k]}`);
+  for (const k of ISSUE_KINDS) {
+    out.push(`  ${String(r.counts[k]).padStart(6)}  ${KIND_TITLES[k]}`);
+    if (k === 'label') out.push(`  ${String(r.possibleLabelIssues).padStart(6)}  possible wrong labels (review queue, below the ${pct(Number(r.settings.minConfidence ?? 0.5))} bar)`);
+  }
   if (r.scanProblems.length > 0) out.push(`  ${String(r.scanProblems.length).padStart(6)}  files skipped while scanning`);
   for (const n of r.scanNotes ?? []) out.push(`  note: ${n}`);
-  const labelIssues = r.issues.filter((i) => i.kind === 'label').sort((a, b) => b.score - a.score);
+  const labelIssues = r.issues.filter((i) => i.kind === 'label' && i.verdict !== 'possible').sort((a, b) => b.score - a.score);
   if (labelIssues.length > 0) {
     out.push(`Top ${Math.min(top, labelIssues.length)} suspected wrong labels:`);
-    for (const i of labelIssues.slice(0, top)) out.push(`  ${i.path}: ${i.message}`);
+    // Messages start with the file name; prefix the folder so the line names the file exactly.
+    for (const i of labelIssues.slice(0, top)) {
+      const dir = i.path.slice(0, i.path.lastIndexOf('/') + 1);
+      out.push(i.message.startsWith(`${i.path.slice(dir.length)}: `) ? `  ${dir}${i.message}` : `  ${i.path}: ${i.message}`);
+    }
   }
   const t = Object.entries(r.timings)
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)

@@ -71,3 +71,12 @@ test('progress lines carry counts, rate, ETA and backend', () => {
   assert.equal(formatDuration(3725), '1:02:05');
   assert.equal(formatDuration(Number.NaN), '--:--');
 });
+
+test('--min-confidence sets the verdict bar and refuses what is not a probability', () => {
+  const c = parseArgs(['analyze', 'd', '--min-confidence', '0.8']);
+  assert.equal(c.command === 'analyze' && c.settings.minConfidence, 0.8);
+  const d = parseArgs(['analyze', 'd']);
+  assert.equal(d.command === 'analyze' && d.settings.minConfidence, 0.5);
+  assert.throws(() => parseArgs(['analyze', 'd', '--min-confidence', '2']), /between 0.01 and 1/);
+  assert.throws(() => parseArgs(['analyze', 'd', '--min-confidence', 'high']), /between 0.01 and 1/);
+});

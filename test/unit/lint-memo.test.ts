@@ -55,11 +55,14 @@ test('a relabel (same images, one moved to another class) reuses the kNN graph, 
   assert.ok(memo.clfState, 'classifier state remembered');
   const cold = await lintEmbeddings({ classes: ['a', 'b', 'c'], items: moved, trusted: moved.map(() => false) }, s, {}, {});
   let maxDiff = 0;
-  for (let i = 0; i < moved.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cold.predictedProb[i] - second.predictedProb[i]));
+  for (let i = 0; i < moved.length; i++) maxDiff = Math.max(maxDiff, Math.abs(cold.pLabelWrong[i] - second.pLabelWrong[i]));
   // A warm re-score runs a few L-BFGS steps (RESCORE_MAX_ITER), so confidences near the relabelled image
   // lag a full refit on this tiny, very separable set; what the user acts on — the flags and the
   // suggestions on flagged images — must be the same.
-  assert.ok(maxDiff < 0.25, `warm vs cold re-score differ by ${maxDiff}`);
+  // P(label wrong) is a posterior through the noise model, so a lagging probability moves it more than the
+  // probability itself; the verdict levels below are what must agree.
+  assert.ok(maxDiff < 0.3, `warm vs cold P(label wrong) differ by ${maxDiff}`);
+  assert.deepEqual(second.verdicts, cold.verdicts);
   assert.deepEqual(Array.from(second.isLabelIssue), Array.from(cold.isLabelIssue));
   second.isLabelIssue.forEach((flag, i) => flag && assert.equal(second.predicted[i], cold.predicted[i], `suggestion for flagged ${moved[i].hash}`));
   // The moved image is now labelled 'a' but sits in cluster 'c': it is flagged, suggested 'c'.

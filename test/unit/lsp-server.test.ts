@@ -113,7 +113,7 @@ test('code actions on the issues document, then a relabel plan that never overwr
     const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
     await sleep(20);
     const diags = h.diagnostics.get(summary.issuesUri)!.diagnostics;
-    const a = diags.find((d) => d.message.startsWith("Labelled 'shirt' but looks like 'T-shirt' (91%)"))!;
+    const a = diags.find((d) => d.message.startsWith("a.png: labelled 'shirt' but probably 'T-shirt' (91%"))!;
     const actions = (await h.client.sendRequest('textDocument/codeAction', {
       textDocument: { uri: summary.issuesUri },
       range: a.range,

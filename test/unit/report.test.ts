@@ -14,8 +14,8 @@ function result(): AnalysisResult {
     schemaVersion: 1, tool: 'labellint', createdAt: '2026-01-01T00:00:00Z', root: '/nonexistent-root', layout: 'imagefolder',
     model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'],
     images: [image('cat/a,"b".png', 'cat', 'dog', 0.1, true), image('dog/<img src=x onerror=alert(1)>.png', 'dog', 'dog', 0.9, false)],
-    issues: [{ kind: 'label', path: 'cat/a,"b".png', score: 0.9, message: "Labelled 'cat' but looks like 'dog' (90%)", suggestedLabel: 'dog', suggestedProb: 0.9 }],
-    scanProblems: [], noiseInterval: [0.4, 0.6], possibleLabelIssues: 0, diagnosis: null, duplicates: [], confusion: [[0, 1], [0, 1]], noiseMatrix: [[0.8, 0.1], [0.2, 0.9]],
+    issues: [{ kind: 'label', path: 'cat/a,"b".png', score: 0.9, message: "a,\"b\".png: labelled 'cat' but probably 'dog' (90% chance the label is wrong)", suggestedLabel: 'dog', suggestedProb: 0.9, pLabelWrong: 0.9, verdict: 'confident' }],
+    scanProblems: [], noiseInterval: [0.4, 0.6], possibleLabelIssues: 3, diagnosis: { linear: 0.5, linearCleaned: 0.6, dropped: 1, mlp: 0.55, knn: 0.45, summary: 'The labels are the bigger lever.' }, duplicates: [], confusion: [[0, 1], [0, 1]], noiseMatrix: [[0.8, 0.1], [0.2, 0.9]],
     estimatedNoiseRate: 0.15, perClassNoiseRate: [0.2, 0.1], cvAccuracy: 0.5,
     counts: { label: 1, duplicate: 0, 'conflicting-duplicate': 0, leakage: 0, outlier: 0, broken: 0, quality: 0 },
     timings: { embed: 1200 }, settings: {},
@@ -36,9 +36,12 @@ test('CSV quotes fields with commas and quotes and has the documented columns', 
 test('summary names the noise estimate, accuracy and top suspects', () => {
   const s = formatSummary(result());
   assert.match(s, /Cross-validated accuracy against the given labels: 50\.0%/);
-  assert.match(s, /Estimated share of wrong labels: 15\.0%/);
+  assert.match(s, /Estimated share of wrong labels: 15\.0% \(90% interval 40\.0%–60\.0%\)/);
   assert.match(s, /dog → cat: 10\.0%/);
-  assert.match(s, /cat\/a,"b"\.png: Labelled 'cat' but looks like 'dog'/);
+  assert.match(s, /\n {2}cat\/a,"b"\.png: labelled 'cat' but probably 'dog' \(90% chance the label is wrong\)/);
+  assert.match(s, /\s3 {2}possible wrong labels \(review queue/);
+  assert.match(s, /\(c\) deeper head \(one hidden layer\): 55\.0%/);
+  assert.match(s, /The labels are the bigger lever\./);
 });
 
 test('HTML report escapes file names and cannot be broken out of its script', async () => {

@@ -6,7 +6,7 @@
  * builds the kNN graph) → duplicates and outliers → 2-D map → memo update → quality flags → broken files.
  */
 import type { Settings } from '../../../protocol/settings';
-import type { DuplicateGroup, Issue, QualityFlag } from '../../../protocol/results';
+import type { Diagnosis, DuplicateGroup, Issue, LabelVerdict, QualityFlag } from '../../../protocol/results';
 import type { ProgressFn } from '../types';
 import { buildKnnGraph } from '../numerics/knn';
 import type { EmbeddedItem } from './embeddedItem';
@@ -30,6 +30,8 @@ export interface LintInput {
   readonly memo?: LintMemo;
   /** Identifies the embedding model; a memo made with another model is not reused. */
   readonly modelKey?: string;
+  /** Skip the "labels or model?" diagnosis (benches and tests that only need the verdicts). */
+  readonly skipDiagnosis?: boolean;
 }
 
 export interface LintOutput {
@@ -40,6 +42,9 @@ export interface LintOutput {
   readonly predictedProb: Float32Array;
   readonly labelQuality: Float32Array;
   readonly isLabelIssue: Uint8Array;
+  /** Per item: calibrated P(given label is wrong); 0 for items not analysed. */
+  readonly pLabelWrong: Float32Array;
+  readonly verdicts: LabelVerdict[];
   readonly agreement: Float32Array;
   readonly outlier: Float32Array;
   readonly x: Float32Array;
@@ -52,7 +57,10 @@ export interface LintOutput {
   /** K×K P(given=i | true=j). */
   readonly noiseMatrix: number[][];
   readonly estimatedNoiseRate: number;
+  /** 90% interval of estimatedNoiseRate. */
+  readonly noiseInterval: readonly [number, number];
   readonly perClassNoiseRate: number[];
+  readonly diagnosis: Diagnosis | null;
   readonly cvAccuracy: number;
   readonly mapMethod: string;
 }
@@ -80,7 +88,7 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
   const recalled = recall(input.memo, memoKey(input.modelKey, settings, rows.X.cols), rows.hashes);
 
   const label = await labelStage(
-    { classes, items, trusted: input.trusted, userProbs: input.userProbs, rows, graph: recalled.graph, clfState: recalled.clfState },
+    { classes, items, trusted: input.trusted, userProbs: input.userProbs, rows, graph: recalled.graph, clfState: recalled.clfState, diagnosis: recalled.diagnosis, skipDiagnosis: input.skipDiagnosis },
     settings,
     { ...hooks, onPhase, isCancelled },
     timings,
@@ -102,7 +110,7 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
     t = Date.now();
     hooks.onProgress?.({ phase: 'map', done: 0, total: 1 });
     map = await mapStage(rows.X, graph, { seed: settings.seed, remembered: recalled.map, onProgress: onPhase, isCancelled });
-    if (input.memo) remember(input.memo, recalled.key, rows.hashes, { graph, map, clfState: label.clfState });
+    if (input.memo) remember(input.memo, recalled.key, rows.hashes, { graph, map, clfState: label.clfState, diagnosis: label.diagnosis });
     timings.map = Date.now() - t;
   }
 
@@ -116,6 +124,8 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
     predictedProb: label.predictedProb,
     labelQuality: label.labelQuality,
     isLabelIssue: label.isLabelIssue,
+    pLabelWrong: label.pLabelWrong,
+    verdicts: label.verdicts,
     agreement: label.agreement,
     outlier,
     x,
@@ -126,6 +136,8 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
     confusion: label.confusion,
     noiseMatrix: label.noiseMatrix,
     estimatedNoiseRate: label.estimatedNoiseRate,
+    noiseInterval: label.noiseInterval,
+    diagnosis: label.diagnosis,
     perClassNoiseRate: label.perClassNoiseRate,
     cvAccuracy: label.cvAccuracy,
     mapMethod: map?.method ?? 'none',

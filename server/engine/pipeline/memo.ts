@@ -7,6 +7,7 @@ import type { Settings } from '../../../protocol/settings';
 import type { KnnGraph } from '../types';
 import type { CrossValState } from '../labels/classifier';
 import type { MapPoints } from './mapStage';
+import type { Diagnosis } from '../../../protocol/results';
 
 export class LintMemo {
   key = '';
@@ -18,6 +19,11 @@ export class LintMemo {
   mapMethod = '';
   /** Classifier state of the remembered run (rows in `hashes` order). */
   clfState: CrossValState | null = null;
+  /**
+   * The "labels or model?" diagnosis of the remembered run. A relabel moves it by a fraction of a point and
+   * it costs more than the rest of a re-run, so re-runs over the same images keep it until a full run.
+   */
+  diagnosis: Diagnosis | null = null;
 
   /**
    * For each new row, the old row with the same content (exact duplicates pair up in order), or null
@@ -48,6 +54,7 @@ export interface Recalled {
   readonly graph?: KnnGraph;
   readonly clfState?: CrossValState;
   readonly map?: MapPoints;
+  readonly diagnosis?: Diagnosis;
 }
 
 /** The memo key: a memo made with another model, k, seed or dimension is not reused. */
@@ -68,6 +75,7 @@ export function recall(memo: LintMemo | undefined, key: string, rowHashes: reado
       memo.mapX && memo.mapY
         ? { x: Float32Array.from(toOld, (o) => memo.mapX![o]), y: Float32Array.from(toOld, (o) => memo.mapY![o]), method: memo.mapMethod }
         : undefined,
+    diagnosis: memo.diagnosis ?? undefined,
   };
 }
 
@@ -76,7 +84,7 @@ export function remember(
   memo: LintMemo,
   key: string,
   rowHashes: string[],
-  run: { graph: KnnGraph; map: MapPoints; clfState?: CrossValState },
+  run: { graph: KnnGraph; map: MapPoints; clfState?: CrossValState; diagnosis: Diagnosis | null },
 ): void {
   memo.key = key;
   memo.hashes = rowHashes;
@@ -85,6 +93,7 @@ export function remember(
   memo.mapY = run.map.y;
   memo.mapMethod = run.map.method;
   memo.clfState = run.clfState ?? null;
+  memo.diagnosis = run.diagnosis;
 }
 
 /** A classifier state with rows renumbered (`toOld[newRow] = oldRow`); fold weights are per fold, unchanged. */

@@ -40,9 +40,8 @@ export function buildResult(a: {
     suggestedProb: r6(lint.predictedProb[i]),
     labelQuality: r6(lint.labelQuality[i]),
     isLabelIssue: lint.isLabelIssue[i] === 1,
-    // Contract step: until calibrated verdicts land, today's binary flag is the only evidence.
-    pLabelWrong: lint.isLabelIssue[i] === 1 ? 1 : 0,
-    verdict: lint.isLabelIssue[i] === 1 ? 'confident' : 'none',
+    pLabelWrong: r6(lint.pLabelWrong[i]),
+    verdict: lint.verdicts[i],
     neighbourAgreement: r6(lint.agreement[i]),
     outlierScore: r6(lint.outlier[i]),
     x: r6(lint.x[i]),
@@ -51,7 +50,12 @@ export function buildResult(a: {
     reviewed: a.trusted?.[i] ?? false,
   }));
   const counts = Object.fromEntries(ISSUE_KINDS.map((k) => [k, 0])) as { [K in IssueKind]: number };
-  for (const is of lint.issues) counts[is.kind]++;
+  let possibleLabelIssues = 0;
+  for (const is of lint.issues) {
+    // One count per thing: `counts.label` holds the confident label issues; the review queue is counted apart.
+    if (is.kind === 'label' && is.verdict === 'possible') possibleLabelIssues++;
+    else counts[is.kind]++;
+  }
   return {
     schemaVersion: 1,
     tool: 'labellint',
@@ -69,9 +73,9 @@ export function buildResult(a: {
     confusion: lint.confusion,
     noiseMatrix: lint.noiseMatrix.map((row) => row.map(r6)),
     estimatedNoiseRate: r6(lint.estimatedNoiseRate),
-    noiseInterval: [r6(lint.estimatedNoiseRate), r6(lint.estimatedNoiseRate)],
-    possibleLabelIssues: 0,
-    diagnosis: null,
+    noiseInterval: [r6(lint.noiseInterval[0]), r6(lint.noiseInterval[1])],
+    possibleLabelIssues,
+    diagnosis: lint.diagnosis,
     perClassNoiseRate: lint.perClassNoiseRate.map(r6),
     cvAccuracy: r6(lint.cvAccuracy),
     counts,

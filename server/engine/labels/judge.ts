@@ -1,0 +1,131 @@
+/**
+ * From embeddings and given labels to calibrated label verdicts: the classifier's regularisation chosen on
+ * the given labels, out-of-fold probabilities, the noise model and each image's probability of being wrong.
+ */
+import type { Settings } from '../../../protocol/settings';
+import type { KnnGraph, Matrix, ProgressFn } from '../types';
+import { estimateProbs, type ProbEstimates } from './probs';
+import { crossValFit, type CrossValState } from './classifier';
+import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from './cl';
+import { cleanPosterior, estimateTransition, labelWrongProbability, noiseShareInterval } from './verdict';
+
+/**
+ * L2 strengths tried for the linear head (mean cross-entropy + l2/2‖W‖² on standardised PCA features);
+ * sklearn's C ≈ 1/(l2·N_train), so 1e-2…1e-5 spans C ≈ 0.03…30 at N = 4,000.
+ */
+export const L2_GRID = [1e-2, 1e-3, 1e-4, 1e-5] as const;
+/** Probability floor inside the log-loss used to compare regularisations (keeps one confident miss finite). */
+const LOG_LOSS_FLOOR = 1e-6;
+
+export interface Judgement {
+  /** N: P(given label is wrong) in [0,1], higher = more likely wrong. */
+  readonly pLabelWrong: Float32Array;
+  /** N×K: probabilities of the true class (noise removed), rows sum to 1; argmax = suggested label. */
+  readonly truePosterior: Float32Array;
+  /** N×K out-of-fold probabilities of the classifier alone (the confusion matrix's predictions). */
+  readonly clfProbs: Float32Array;
+  /** N×K kNN vote probabilities. */
+  readonly knnProbs: Float32Array;
+  /** K×K row-major: P(given = j | true = i). */
+  readonly transition: Float64Array;
+  /** Mean of pLabelWrong, and its 90% bootstrap interval. */
+  readonly noiseShare: number;
+  readonly noiseInterval: readonly [number, number];
+  /** K: mean pLabelWrong per given class. */
+  readonly perClassNoise: number[];
+  readonly cvAccuracy: number;
+  readonly l2: number;
+  readonly graph: KnnGraph;
+  readonly clfState?: CrossValState;
+  /** For comparison: confident learning's mask (prune_by_noise_rate), self-confidence and noise share. */
+  readonly clMask: Uint8Array;
+  readonly selfConfidence: Float32Array;
+  readonly clNoiseShare: number;
+}
+
+export interface JudgeOptions {
+  readonly graph?: KnnGraph;
+  readonly foldOf?: Int32Array;
+  readonly clfState?: CrossValState;
+  readonly userProbs?: readonly (Float32Array | null)[];
+  readonly onProgress?: ProgressFn;
+  readonly isCancelled?: () => boolean;
+}
+
+/** Out-of-fold mean log-loss of N×K probabilities against labels (lower = better fit). */
+function logLoss(probs: Float32Array, labels: Int32Array, K: number): number {
+  let s = 0;
+  for (let i = 0; i < labels.length; i++) s -= Math.log(Math.max(LOG_LOSS_FLOOR, probs[i * K + labels[i]]));
+  return s / Math.max(1, labels.length);
+}
+
+/** The L2 strength from `L2_GRID` with the lowest out-of-fold log-loss on the given labels, with its fit. */
+export function chooseL2(X: Matrix, labels: Int32Array, K: number, opts: { folds: number; seed: number; foldOf?: Int32Array; isCancelled?: () => boolean }): CrossValState {
+  let best: CrossValState | null = null;
+  let bestLoss = Infinity;
+  for (const l2 of L2_GRID) {
+    const s = crossValFit(X, labels, K, { folds: opts.folds, seed: opts.seed, foldOf: opts.foldOf, l2, isCancelled: opts.isCancelled });
+    const loss = logLoss(s.result.predProbs, labels, K);
+    if (loss < bestLoss) {
+      bestLoss = loss;
+      best = s;
+    }
+  }
+  return best!;
+}
+
+export async function judgeLabels(X: Matrix, labels: Int32Array, K: number, settings: Settings, opts: JudgeOptions): Promise<Judgement> {
+  const reuse = opts.clfState && opts.clfState.labels.length === X.rows && opts.clfState.K === K;
+  const clfState = reuse || opts.userProbs?.every((p) => p) ? opts.clfState : chooseL2(X, labels, K, { folds: settings.folds, seed: settings.seed, foldOf: opts.foldOf, isCancelled: opts.isCancelled });
+  const est: ProbEstimates = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: opts.graph, foldOf: opts.foldOf, clfState, userProbs: opts.userProbs, onProgress: opts.onProgress, isCancelled: opts.isCancelled });
+  const probs = est.probs;
+  // Anchors from the classifier alone (purest), verdicts from the mixed probabilities (best ranking); the
+  // interval also spans the noise model whose anchors read the mixed probabilities (see verdict.ts).
+  const T = estimateTransition(labels, est.clfProbs, K);
+  const pLabelWrong = labelWrongProbability(labels, probs, T, K);
+  const interval = noiseShareInterval(labels, probs, [est.clfProbs, probs], K, { seed: settings.seed });
+  const perClassNoise = new Array<number>(K).fill(0);
+  const perClassCount = new Array<number>(K).fill(0);
+  labels.forEach((y, i) => {
+    perClassNoise[y] += pLabelWrong[i];
+    perClassCount[y]++;
+  });
+  const selfConfidence = getLabelQualityScores(labels, probs, 'self_confidence');
+  const clMask = findLabelIssues(labels, probs, { filterBy: settings.labelFilter });
+  const cj = computeConfidentJoint(labels, probs, K);
+  let off = 0;
+  let tot = 0;
+  for (let i = 0; i < K * K; i++) {
+    tot += cj[i];
+    if (Math.floor(i / K) !== i % K) off += cj[i];
+  }
+  return {
+    pLabelWrong,
+    truePosterior: posteriorGivenLabel(labels, probs, T, K),
+    clfProbs: est.clfProbs,
+    knnProbs: est.knnProbs,
+    transition: T,
+    noiseShare: interval.share,
+    noiseInterval: [interval.low, interval.high],
+    perClassNoise: perClassNoise.map((s, k) => (perClassCount[k] ? s / perClassCount[k] : 0)),
+    cvAccuracy: est.cvAccuracy,
+    l2: est.clfState?.l2 ?? clfState?.l2 ?? Number.NaN,
+    graph: est.graph,
+    clfState: est.clfState,
+    clMask: Uint8Array.from(clMask, (v) => (v ? 1 : 0)),
+    selfConfidence: Float32Array.from(selfConfidence),
+    clNoiseShare: tot > 0 ? off / tot : 0,
+  };
+}
+
+/** N×K: P(true = i | image, given label) — the noise-free posterior weighted by how labels get flipped. */
+function posteriorGivenLabel(labels: Int32Array, probs: Float32Array, T: Float64Array, K: number): Float32Array {
+  const out = new Float32Array(probs.length);
+  const pi = cleanPosterior(probs, T, K);
+  labels.forEach((y, n) => {
+    let s = 0;
+    for (let i = 0; i < K; i++) s += out[n * K + i] = pi[n * K + i] * T[i * K + y];
+    if (s > 0) for (let i = 0; i < K; i++) out[n * K + i] /= s;
+  });
+  return out;
+}
