@@ -28,19 +28,14 @@ const STOP_TIMEOUT_MS = 2_000;
 /** Files whose changes make the server re-analyse (it ignores dot folders such as `.labellint/`). */
 const WATCH_GLOB = '**/*.{png,PNG,jpg,JPG,jpeg,JPEG,bmp,gif,webp,tif,tiff,csv,CSV}';
 
-/** What the user accepted in this session, per root: for the cleaned-labels export and the fix walk. */
-export interface SessionEdits {
-  readonly relabelled: Map<string, { label: string; newPath?: string }>;
-  readonly quarantined: Set<string>;
-  readonly confirmed: Set<string>;
-}
-
 export class Ctx {
   private client: LanguageClient | undefined;
   private clientDisposables: vscode.Disposable[] = [];
   private readonly budget = new RestartBudget();
   private readonly summaries = new Map<string, lsp.ResultSummary>();
-  private readonly edits = new Map<string, SessionEdits>();
+  private readonly journalEmitter = new vscode.EventEmitter<lsp.JournalState>();
+  /** The journal of a root changed (decision, undo, redo): the report redraws decided tiles. */
+  readonly onDidChangeJournal = this.journalEmitter.event;
   private readonly resultsEmitter = new vscode.EventEmitter<lsp.ResultSummary>();
   readonly onDidAnalyze = this.resultsEmitter.event;
   readonly output: vscode.OutputChannel;
@@ -62,6 +57,7 @@ export class Ctx {
       this.badges,
       this.issues,
       this.resultsEmitter,
+      this.journalEmitter,
       vscode.window.registerFileDecorationProvider(this.badges),
       vscode.workspace.registerTextDocumentContentProvider(lsp.ISSUES_SCHEME, this.issues),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -125,6 +121,7 @@ export class Ctx {
       client.onNotification(lsp.state, (s) => this.onState(s)),
       client.onNotification(lsp.resultsReady, (s) => this.onResults(s)),
       client.onNotification(lsp.issuesDocumentChanged, (p) => this.issues.changed(p.uris)),
+      client.onNotification(lsp.didChangeJournal, (st) => this.onJournal(st)),
       client.onDidChangeState((e) => {
         if (e.newState === State.Stopped) this.status.stopped('The LabelLint server stopped.');
       }),
@@ -193,19 +190,23 @@ export class Ctx {
     this.status.summary(s);
     this.badges.update(s);
     this.resultsEmitter.fire(s);
+    if (this.isRunning) void this.journalState(s.root).then((st) => this.onJournal(st), () => undefined);
   }
 
   summary(root?: string): lsp.ResultSummary | undefined {
     return root ? this.summaries.get(root) : this.summaries.values().next().value;
   }
 
-  sessionEdits(root: string): SessionEdits {
-    let e = this.edits.get(root);
-    if (!e) {
-      e = { relabelled: new Map(), quarantined: new Set(), confirmed: new Set() };
-      this.edits.set(root, e);
-    }
-    return e;
+  /** The journal's state for `root` (decisions in force, what undo/redo would do): the one record of decisions. */
+  journalState(root: string): Promise<lsp.JournalState> {
+    return this.requireClient().sendRequest(lsp.journalState, { root });
+  }
+
+  onJournal(state: lsp.JournalState): void {
+    // Keybinding contexts: Ctrl+Z / Ctrl+Shift+Z in the Problems panel run LabelLint's undo only when it has a step.
+    void vscode.commands.executeCommand('setContext', 'labelLint.hasUndo', state.undo !== undefined);
+    void vscode.commands.executeCommand('setContext', 'labelLint.hasRedo', state.redo !== undefined);
+    this.journalEmitter.fire(state);
   }
 
   /** The dataset root a command acts on: the only one, or the one the user picks. */

@@ -219,7 +219,7 @@ class App {
     clear(this.hints);
     const parts = shortcutHints(d.classes).map((x) => [x.digit, x.letters].filter(Boolean).join('/') + ` ${x.label}`);
     this.hints.append(
-      h('span', { class: 'keys', text: '←↑→↓ move · Enter accept suggestion · c correct · u / Ctrl+Z undo · dbl-click open' }),
+      h('span', { class: 'keys', text: '←↑→↓ move · Enter accept suggestion · c correct · u or Ctrl+Z undo (LabelLint: Undo) · dbl-click open' }),
       h('span', { class: 'keys', text: `relabel: ${parts.join(' · ')}` }),
     );
   }

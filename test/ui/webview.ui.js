@@ -243,9 +243,9 @@ async function main() {
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('c');
     await page.keyboard.press('u');
-    await page.keyboard.press('Control+z');
-    const tail = (await posted()).slice(-3).map((m) => m.method);
-    assert.deepEqual(tail, ['markCorrect', 'undo', 'undo']);
+    await page.keyboard.press('Control+z'); // VS Code's keybinding (LabelLint: Undo) in the real editor: not posted by the page
+    const tail = (await posted()).slice(-2).map((m) => m.method);
+    assert.deepEqual(tail, ['markCorrect', 'undo']);
     await shot('report-dark.png');
 
     step('hover a map point: tooltip with thumbnail, file name, given and suggested label');

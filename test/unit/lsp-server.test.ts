@@ -45,7 +45,10 @@ async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings
       return fashionResult(r);
     },
     findCsv: async () => undefined,
-    storeCorrectReviews: (_r, entries) => void reviews.push(...entries),
+    reviewStore: () => ({
+      setCorrect: (entries) => void reviews.push(...entries.map((e) => ({ hash: e.hash, path: e.path }))),
+      clearCorrect: (hashes) => hashes.forEach((h) => reviews.splice(reviews.findIndex((r) => r.hash === h), 1)),
+    }),
     exists: (p) => fs.existsSync(p),
     debounceMs: opts.debounceMs ?? 30,
   };
@@ -135,26 +138,56 @@ test('code actions on the issues document, then a relabel plan that never overwr
     const bad = await h.client.sendRequest(lsp.relabel, { root: h.root, items: [{ path: '../../etc/passwd', newLabel: 'coat' }] });
     assert.equal(bad.edits.length, 0);
     assert.equal(bad.refused.length, 1);
-    // Applied edits are hidden at once, before the re-run.
-    await h.client.sendNotification(lsp.didApplyEdits, { root: h.root, paths: ['shirt/a.png'] });
+    assert.ok(fs.existsSync(path.join(h.root, 'shirt/a.png')), 'planning changes nothing');
+    // A decision is carried out by the server, recorded in the journal and hidden at once, before the re-run.
+    const r = await h.client.sendRequest(lsp.decide, { ...args, action: 'relabel' });
+    assert.deepEqual(r.applied, ['shirt/a.png']);
+    assert.equal(r.message, 'Relabelled a.png → T-shirt');
+    assert.equal(r.state.undo, 'Relabelled a.png → T-shirt');
+    assert.ok(fs.existsSync(path.join(h.root, 'T-shirt/a (1).png')) && !fs.existsSync(path.join(h.root, 'shirt/a.png')));
+    assert.equal(fs.readFileSync(path.join(h.root, 'T-shirt/a.png'), 'utf8'), 'x', 'the existing file is untouched');
     await sleep(30);
     assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+    assert.ok(h.notes.some((n) => n.method === lsp.didChangeJournal.method));
+    // Undo puts the file back and the issue returns; redo moves it again.
+    const u = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.equal(u.done, true);
+    assert.equal(u.message, 'Undid: Relabelled a.png → T-shirt (file back at shirt/a.png)');
+    assert.ok(fs.existsSync(path.join(h.root, 'shirt/a.png')) && !fs.existsSync(path.join(h.root, 'T-shirt/a (1).png')));
+    await sleep(30);
+    assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 3);
+    const again = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.equal(again.done, false);
+    assert.equal(again.message, 'Nothing to undo.');
+    const re = await h.client.sendRequest(lsp.redo, { root: h.root });
+    assert.equal(re.done, true);
+    assert.ok(fs.existsSync(path.join(h.root, 'T-shirt/a (1).png')));
+    const bulk = await h.client.sendRequest(lsp.decide, { root: h.root, action: 'quarantine', paths: ['shirt/b.png', 'coat/d.png'] });
+    assert.equal(bulk.message, 'Quarantined 2 images');
+    const ub = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.match(ub.message, /^Undid: Quarantined 2 images \(2 files moved back\)/);
+    assert.ok(fs.existsSync(path.join(h.root, 'shirt/b.png')) && fs.existsSync(path.join(h.root, 'coat/d.png')));
   } finally {
     h.close();
   }
 });
 
-test('markCorrect stores a review keyed by hash and hides the issue', async () => {
+test('mark correct is a journal entry: the review is stored keyed by hash, the issue hidden; undo clears the review', async () => {
   const h = await start();
   try {
     const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
-    const r = await h.client.sendRequest(lsp.markCorrect, { root: h.root, paths: ['shirt/b.png', 'nope.png'] });
-    assert.deepEqual(r.accepted, ['shirt/b.png']);
-    assert.equal(r.stored, true);
+    const r = await h.client.sendRequest(lsp.decide, { root: h.root, action: 'correct', paths: ['shirt/b.png', 'nope.png'] });
+    assert.deepEqual(r.applied, ['shirt/b.png']);
     assert.equal(r.refused.length, 1);
+    assert.equal(r.message, "Marked b.png correct ('shirt')");
     assert.deepEqual(h.reviews, [{ hash: 'hash-shirt/b.png', path: 'shirt/b.png' }]);
+    assert.deepEqual(r.state.decisions, [{ path: 'shirt/b.png', action: 'correct', label: undefined, newPath: undefined }].map((d) => JSON.parse(JSON.stringify(d))));
     await sleep(30);
     assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+    const st = await h.client.sendRequest(lsp.journalState, { root: h.root });
+    assert.equal(st.undo, "Marked b.png correct ('shirt')");
+    await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.deepEqual(h.reviews, []);
   } finally {
     h.close();
   }
