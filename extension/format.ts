@@ -4,6 +4,7 @@
 import type { AnalysisProgress } from '../protocol/progress';
 import type { ImageResult } from '../protocol/results';
 import type { ResultSummary } from '../protocol/lsp';
+import { summaryLine } from '../protocol/summary';
 
 export function statusText(p: AnalysisProgress, backend: string | null): string {
   const parts = [`${p.phase} ${p.done}/${p.total}`];
@@ -12,24 +13,22 @@ export function statusText(p: AnalysisProgress, backend: string | null): string 
   return `$(sync~spin) LabelLint: ${parts.join(' · ')}`;
 }
 
+/** The total every view shows (`protocol/summary`): open issues, possible label issues not included. */
 export function totalIssues(s: ResultSummary): number {
-  return Object.values(s.counts).reduce((a, b) => a + b, 0);
+  return s.summary.total;
 }
 
 export function summaryText(s: ResultSummary): string {
   const n = totalIssues(s);
+  if (s.images === 0) return '$(circle-slash) LabelLint: no images';
   return n === 0 ? '$(check) LabelLint' : `$(warning) LabelLint: ${n}`;
 }
 
 export function summaryTooltip(s: ResultSummary): string {
-  const kinds = Object.entries(s.counts)
-    .filter(([, v]) => v > 0)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join(', ');
   return [
     `${s.images} images, ${s.classes.length} classes (${s.layout === 'csv' ? 'labels CSV' : 'ImageFolder'})`,
-    `issues: ${kinds || 'none'}`,
-    `cross-validated accuracy ${(s.cvAccuracy * 100).toFixed(1)}% · estimated label noise ${(s.estimatedNoiseRate * 100).toFixed(1)}%`,
+    summaryLine(s.summary),
+    `cross-validated accuracy ${(s.cvAccuracy * 100).toFixed(1)}% (classifier vs. given labels) · estimated share of wrong labels ${(s.estimatedNoiseRate * 100).toFixed(1)}%`,
     `backend ${s.backend} · ${(s.elapsedMs / 1000).toFixed(1)} s`,
   ].join('\n');
 }

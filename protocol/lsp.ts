@@ -10,6 +10,7 @@ import { NotificationType, NotificationType0, RequestType } from 'vscode-languag
 import type { AnalysisProgress } from './progress';
 import type { AnalysisResult, IssueKind } from './results';
 import type { DatasetLayout } from './dataset';
+import type { IssueSummary } from './summary';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation
@@ -48,6 +49,9 @@ export interface ResultSummary {
   readonly layout: DatasetLayout;
   readonly images: number;
   readonly classes: readonly string[];
+  /** The counts every view shows (`protocol/summary` summarize: same filter everywhere). */
+  readonly summary: IssueSummary;
+  /** = summary.byKind (kept for older readers). */
   readonly counts: { readonly [K in IssueKind]: number };
   readonly cvAccuracy: number;
   readonly estimatedNoiseRate: number;

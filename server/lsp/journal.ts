@@ -423,7 +423,10 @@ export class Journal {
   private append(line: Line): void {
     const file = this.file;
     const fresh = !exists(file);
-    if (fresh) fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (fresh) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      ensureIgnored(path.dirname(file));
+    }
     const fd = fs.openSync(file, 'a');
     try {
       if (fresh) {
@@ -556,4 +559,15 @@ export class Journal {
 
 function opLabel(op: JournalOp): string {
   return op.op === 'move' ? `the move ${op.from} → ${op.to}` : op.op === 'patch' ? `the edit of ${path.basename(op.file)}` : `the review of ${op.path}`;
+}
+
+/** The journal is this machine's history: keep it out of git (next to the cache's own entries). */
+function ensureIgnored(dir: string): void {
+  const file = path.join(dir, '.gitignore');
+  try {
+    if (!exists(file)) fs.writeFileSync(file, '# Written by LabelLint: commit reviews.json, not the cache or the journal.\ncache.db*\n*.tmp-*\njournal.jsonl\n', { flag: 'wx' });
+    else if (!/^journal\.jsonl$/m.test(fs.readFileSync(file, 'utf8'))) fs.appendFileSync(file, '\njournal.jsonl\n');
+  } catch {
+    /* best effort, as for the cache */
+  }
 }

@@ -23,20 +23,23 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as lsp from '../../protocol/lsp';
 import { PHASES, type AnalysisProgress } from '../../protocol/progress';
-import { ISSUE_KINDS, type AnalysisResult, type IssueKind } from '../../protocol/results';
+import type { AnalysisResult, IssueKind } from '../../protocol/results';
 import { sanitizeSettings, type Settings } from '../../protocol/settings';
 import type { AnalyzeHooks } from '../engine/analyze';
 import { codeActionsFor } from './codeActions';
 import { readCsvTable, type CsvTable } from './csv';
 import { Debouncer } from './debounce';
 import { diagnosticKey, isDiagnosticData, SOURCE, toDiagnostics, type DiagnosticData } from './diagnostics';
-import { formatIssuesDocument, type IssuesDocument } from './issuesDocument';
+import { formatIssuesDocument, issueAtLine, summaryFilter, type IssuesDocument } from './issuesDocument';
+import { labelLevel, openIssues, summarize } from '../../protocol/summary';
 import { planQuarantine, planRelabel, QUARANTINE_DIR, type PlanContext } from './plan';
 import { decisionMessage, decisionsFromPlan, decodeCsv, opsFromPlan, undoMessage } from './decide';
 import { Journal, JournalError, type JournalEntry, type ReviewStore } from './journal';
 import { fileUri, isInside, uriToPath } from './uris';
 import { WarmEmbedder } from './warm';
 
+/** Width of the thumbnail in a hover (CSS px): small images are scaled up so a 28 px digit is visible. */
+const HOVER_THUMB_PX = 160;
 /** Progress notifications are sent at most this often (ms), plus on every phase change. */
 const PROGRESS_INTERVAL_MS = 100;
 /**
@@ -214,6 +217,7 @@ export class LabelLintServer {
         capabilities: {
           textDocumentSync: TextDocumentSyncKind.Incremental,
           codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+          hoverProvider: true,
         },
         serverInfo: { name: 'labellint' },
       };
@@ -275,6 +279,7 @@ export class LabelLintServer {
       }
       return { text: s.doc.text };
     });
+    c.onHover((params) => this.hover(params.textDocument.uri, params.position.line));
     c.onCodeAction((params) => {
       const s = this.sessionForUri(params.textDocument.uri);
       if (!s?.result) return [];
@@ -447,21 +452,22 @@ export class LabelLintServer {
   private summary(s: Session, elapsedMs: number): lsp.ResultSummary {
     const r = s.result!;
     const settings = this.settings;
+    const filter = summaryFilter(settings, s.suppressed);
     const kinds = new Map<string, IssueKind[]>();
-    for (const i of r.issues) {
-      if (settings.severities[i.kind] === 'off' || s.suppressed.has(i.path)) continue;
+    for (const i of openIssues(r, filter)) {
+      if (labelLevel(i) === 'possible') continue; // the review queue: no Explorer badge, not counted
       const k = kinds.get(i.path) ?? [];
       if (!k.includes(i.kind)) k.push(i.kind);
       kinds.set(i.path, k);
     }
-    const counts = Object.fromEntries(ISSUE_KINDS.map((k) => [k, 0])) as { [K in IssueKind]: number };
-    for (const i of r.issues) if (settings.severities[i.kind] !== 'off' && !s.suppressed.has(i.path)) counts[i.kind]++;
+    const summary = summarize(r, filter);
     return {
+      summary,
       root: s.root,
       layout: r.layout,
       images: r.images.length,
       classes: r.classes,
-      counts,
+      counts: summary.byKind,
       cvAccuracy: r.cvAccuracy,
       estimatedNoiseRate: r.estimatedNoiseRate,
       backend: r.backend,
@@ -643,5 +649,51 @@ export class LabelLintServer {
     const got = await this.deps.thumbnails(s.root, items, params.persist === true && this.trusted);
     items.forEach((it, i) => (out[it.rel] = got[i] ?? null));
     return { thumbs: out };
+  }
+
+  /** Hover on an issue line (issues document) or a flagged CSV row: the image's thumbnail, name, labels and issues. */
+  private async hover(uri: string, line: number): Promise<{ contents: { kind: 'markdown'; value: string } } | null> {
+    const s = this.sessionForUri(uri);
+    if (!s?.result || !s.doc) return null;
+    let p: string | undefined;
+    if (uri === s.issuesUri) p = issueAtLine(s.doc, line)?.issue.path;
+    else {
+      const csv = await this.csvTable(s);
+      for (const [rel, row] of csv?.rows ?? []) {
+        if (row.range.start.line <= line && line <= row.range.end.line) {
+          p = rel;
+          break;
+        }
+      }
+    }
+    const im = p ? s.result.images.find((x) => x.path === p) : undefined;
+    if (!im) return null;
+    const issues = s.doc.lines.filter((l) => l.issue.path === im.path).map((l) => l.issue);
+    const md: string[] = [];
+    const thumb = await this.thumbDataUri(s, im.path);
+    const name = path.posix.basename(im.path);
+    if (thumb) md.push(`![${name.replace(/[\[\]]/g, '')}](${thumb}|width=${HOVER_THUMB_PX})`, '');
+    const sug = im.suggestedLabel && im.suggestedLabel !== im.givenLabel ? ` · suggested **${im.suggestedLabel}** (classifier ${Math.round(im.suggestedProb * 100)}%)` : '';
+    md.push(`**${name}** — labelled **${im.givenLabel}**${sug}`, '', `\`${im.path}\``);
+    for (const i of issues) md.push('', `- ${i.kind}: ${i.message.replace(/\s+/g, ' ').slice(0, 200)}`);
+    return { contents: { kind: 'markdown', value: md.join('\n') } };
+  }
+
+  /** A `data:` URI of the image's cached thumbnail (made on demand), or null. */
+  private async thumbDataUri(s: Session, rel: string): Promise<string | null> {
+    const im = s.result?.images.find((x) => x.path === rel);
+    if (!im || !this.deps.thumbnails) return null;
+    const abs = path.join(s.root, ...rel.split('/'));
+    if (!isInside(s.root, abs)) return null;
+    const [t] = await this.deps.thumbnails(s.root, [{ abs, hash: im.hash }], this.trusted).catch(() => [null]);
+    if (t?.dataUri) return t.dataUri;
+    if (t?.file) {
+      try {
+        return `data:image/webp;base64,${(await fs.promises.readFile(t.file)).toString('base64')}`;
+      } catch {
+        return null;
+      }
+    }
+    return null;
   }
 }

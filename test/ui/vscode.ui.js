@@ -7,7 +7,7 @@
  *
  * Opens a scratch copy of sample/fashion-mnist-mini with the extension loaded from a staged folder
  * (extensionDevelopmentPath in the workbench URL payload) and drives the workbench with mouse and keyboard:
- *   1. the analysis finishes (status-bar item), Ctrl+Shift+M shows "Labelled '…' but looks like '…'" problems;
+ *   1. the analysis finishes (status-bar item), Ctrl+Shift+M shows "<path>: probably mislabelled: labelled '…', looks like '…'" problems;
  *   2. a click on such a problem opens the issues document at its line, Ctrl+. → "Relabel as '…'" moves the
  *      file into the suggested class folder, the Problems count drops, the incremental re-run no longer flags it;
  *   3. F1 → "LabelLint: Show Report": the most confused matrix cell fills the grid, a digit key relabels the
@@ -243,7 +243,7 @@ async function main() {
       const ran = tail.findIndex(isRunning);
       return isSummary(last) && ((ran >= 0 && tail.slice(ran + 1).some(isSummary)) || (tail.length > 0 && last !== before));
     }, RERUN_TIMEOUT_MS);
-    const problemsRows = () => page.locator('.markers-panel .monaco-list-row').filter({ hasText: /Labelled '.+' but looks like '.+'/ });
+    const problemsRows = () => page.locator('.markers-panel .monaco-list-row').filter({ hasText: /mislabelled: labelled '.+', looks like '.+'/ });
 
     const state = {};
     const step = async (n, title, fn) => {
@@ -263,7 +263,7 @@ async function main() {
     };
 
     // ---------------------------------------------------------------- 1. analysis, Problems panel
-    const ok1 = await step(1, "the analysis finishes and the Problems panel lists \"Labelled '…' but looks like '…'\"", async () => {
+    const ok1 = await step(1, "the analysis finishes and the Problems panel lists \"<path>: … mislabelled: labelled '…', looks like '…'\"", async () => {
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await statusItem.waitFor({ timeout: 60_000 });
       await watchStatus();
@@ -278,7 +278,7 @@ async function main() {
       const first = (await problemsRows().first().textContent()) || '';
       log(`  ${state.count0} problems; first label row: ${first.trim()}`);
       assert.ok(state.count0 > 0, 'problems are counted in the status bar');
-      assert.match(first, /Labelled '[^']+' but looks like '[^']+' \(\d+%\)/);
+      assert.match(first, /\S+: (probably|possibly) mislabelled: labelled '[^']+', looks like '[^']+' \(classifier: \d+% /);
       await shotBoth('1-problems');
     });
     if (!ok1) throw new Error('no analysis / problems: the other steps need them');
@@ -287,7 +287,7 @@ async function main() {
     await step(2, "click a problem, Ctrl+. → \"Relabel as '…'\": the file moves, the count drops, the re-run no longer flags it", async () => {
       const row = problemsRows().first();
       const text = (await row.textContent()) || '';
-      const [, given, suggested] = /Labelled '([^']+)' but looks like '([^']+)'/.exec(text);
+      const [, given, suggested] = /labelled '([^']+)', looks like '([^']+)'/.exec(text);
       await row.click();
       await page.locator('.editor-instance .monaco-editor').first().waitFor({ timeout: 15_000 });
       await waitFor('the issues document tab', async () => ((await page.locator('.tabs-container .tab.active').first().textContent().catch(() => '')) || '').includes('labellint-issues'), 10_000);

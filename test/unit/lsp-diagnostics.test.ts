@@ -34,7 +34,7 @@ test('ImageFolder issues become diagnostics on the issues document, one per line
 test('message, code and data of a label diagnostic', () => {
   const { map } = diags();
   const a = map.get(URI)!.find((d) => (d.data as DiagnosticData).path === 'shirt/a.png')!;
-  assert.equal(a.message, "Labelled 'shirt' but looks like 'T-shirt' (91%)");
+  assert.equal(a.message, "shirt/a.png: probably mislabelled: labelled 'shirt', looks like 'T-shirt' (classifier: 91% 'T-shirt')", 'starts with the path (Problems filter), says what the percentage is');
   assert.equal(a.code, 'label');
   assert.deepEqual(a.data, { root: ROOT, path: 'shirt/a.png', kind: 'label', givenLabel: 'shirt', suggestedLabel: 'T-shirt', suggestedProb: 0.91 });
 });

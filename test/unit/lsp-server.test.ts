@@ -104,7 +104,7 @@ test('analyze: progress, diagnostics on the issues document, resultsReady summar
     assert.equal(begin.cancellable, true);
     assert.ok(h.runs[0].exclude.includes('_quarantine'), 'quarantine is never analysed');
     const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: summary.issuesUri });
-    assert.match(doc.text, /shirt\/a\.png {2}shirt → T-shirt {2}\(91%\)/);
+    assert.match(doc.text, /shirt\/a\.png {2}shirt → T-shirt {2}\(classifier: 91% 'T-shirt'\)/);
   } finally {
     h.close();
   }
@@ -116,7 +116,7 @@ test('code actions on the issues document, then a relabel plan that never overwr
     const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
     await sleep(20);
     const diags = h.diagnostics.get(summary.issuesUri)!.diagnostics;
-    const a = diags.find((d) => d.message.startsWith("Labelled 'shirt' but looks like 'T-shirt' (91%)"))!;
+    const a = diags.find((d) => d.message.startsWith("shirt/a.png: probably mislabelled: labelled 'shirt', looks like 'T-shirt' (classifier: 91% 'T-shirt')"))!;
     const actions = (await h.client.sendRequest('textDocument/codeAction', {
       textDocument: { uri: summary.issuesUri },
       range: a.range,
