@@ -11,6 +11,8 @@ import type { Issue } from '../protocol/results';
 import type { Ctx } from './ctx';
 import { cleanedLabelsCsv, totalIssues } from './format';
 import { ImagePreview } from './preview';
+import { fixQueue } from '../protocol/summary';
+import { Config } from './config';
 import { decide, undoRedo } from './decisions';
 
 type Cmd = (...args: unknown[]) => unknown;
@@ -77,9 +79,10 @@ function fixNextIssue(ctx: Ctx): Cmd {
       void vscode.window.showInformationMessage('LabelLint: no analysis yet. Run "LabelLint: Analyze Dataset" first.');
       return;
     }
-    const decided = new Set((await ctx.journalState(root)).decisions.map((d) => d.path));
+    // The same filter as every count (protocol/summary): kinds off, decisions in force.
+    const decided = (await ctx.journalState(root)).decisions.map((d) => d.path);
     const given = new Map(result.images.map((im) => [im.path, im.givenLabel]));
-    const todo: Issue[] = result.issues.filter((i) => i.kind === 'label' && !decided.has(i.path)).sort((a, b) => b.score - a.score);
+    const todo: Issue[] = fixQueue(result, { off: new Config().offKinds, decided });
     if (todo.length === 0) {
       void vscode.window.showInformationMessage('LabelLint: no label issues left.');
       return;

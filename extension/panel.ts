@@ -173,7 +173,7 @@ export class ReportPanel {
             hashOf: new Map(result.images.map((i) => [i.path, i.hash])),
           }
         : undefined;
-      await this.post(wv.didChangeResult.create({ root, result, message }));
+      await this.post(wv.didChangeResult.create({ root, result, message, off: new Config(vscode.Uri.file(root)).offKinds }));
       if (result) {
         const st = await this.ctx.journalState(root).catch(() => undefined);
         if (st && root === this.root) await this.post(wv.didChangeDecisions.create({ decisions: st.decisions, undo: st.undo, redo: st.redo }));

@@ -32,7 +32,7 @@ export function labelLevel(issue: Pick<Issue, 'kind' | 'verdict'>): LabelLevel |
 export interface IssueSummary {
   readonly images: number;
   readonly classes: number;
-  /** Open issues per kind; `label` counts confident label issues only. */
+  /** Images with an open issue of each kind (one per image and kind); `label` counts confident label issues only. */
   readonly byKind: { readonly [K in IssueKind]: number };
   /** Open possible label issues (review queue), counted apart from `byKind.label`. */
   readonly possibleLabel: number;
@@ -59,7 +59,11 @@ export function summarize(result: Pick<AnalysisResult, 'issues' | 'images' | 'cl
   const byKind = Object.fromEntries(KINDS.map((k) => [k, 0])) as { [K in IssueKind]: number };
   let possibleLabel = 0;
   const flagged = new Set<string>();
+  const seen = new Set<string>();
   for (const i of openIssues(result, filter)) {
+    const key = `${i.kind}\u0000${i.path}`;
+    if (seen.has(key)) continue; // one count per image and kind, as the grid shows it
+    seen.add(key);
     if (labelLevel(i) === 'possible') {
       possibleLabel++;
       continue;
@@ -80,6 +84,14 @@ export function summarize(result: Pick<AnalysisResult, 'issues' | 'images' | 'cl
     flaggedImages: flagged.size,
     decided,
   };
+}
+
+/** What Fix Next walks through: the open (confident) label issues, most certain first; its length is `byKind.label`. */
+export function fixQueue(result: Pick<AnalysisResult, 'issues'>, filter: SummaryFilter = {}): Issue[] {
+  const seen = new Set<string>();
+  return openIssues(result, filter)
+    .filter((i) => labelLevel(i) === 'confident' && !seen.has(i.path) && seen.add(i.path) !== undefined)
+    .sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** "270 issues (248 label issues, 12 possible, …)": the one-line form every view may use. */

@@ -193,6 +193,8 @@ export interface ResultParams {
   readonly result: AnalysisResult | null;
   /** Why there is no result (server not running, no analysis yet). */
   readonly message?: string;
+  /** Issue kinds set to 'off' in the settings: the summary filter every count uses (`protocol/summary`). */
+  readonly off?: readonly IssueKind[];
 }
 
 /** Host → webview. A (new) result; the view re-renders and keeps its selection where it can. */

@@ -169,7 +169,8 @@ function image(path: string, given: string, suggested: string | null, q: number,
 function result(images: ImageResult[]): AnalysisResult {
   return {
     schemaVersion: 1, tool: 'labellint', createdAt: '2026-01-01T00:00:00Z', root: '/r', layout: 'imagefolder',
-    model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'], images, issues: [], scanProblems: [], noiseInterval: [0, 0], possibleLabelIssues: 0, diagnosis: null,
+    model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'], images,
+    issues: images.flatMap((im) => im.issueKinds.map((kind) => ({ kind, path: im.path, score: 1 - im.labelQuality, message: kind, verdict: kind === 'label' ? ('confident' as const) : undefined }))), scanProblems: [], noiseInterval: [0, 0], possibleLabelIssues: 0, diagnosis: null,
     duplicates: [{ paths: ['dog/2.png', 'cat/1.png'], exact: true, similarity: 1, labels: ['dog', 'cat'], splits: [null, null] }],
     confusion: [[1, 1], [1, 1]], noiseMatrix: [[1, 0], [0, 1]], estimatedNoiseRate: 0, perClassNoiseRate: [0, 0], cvAccuracy: 1,
     counts: { label: 0, duplicate: 0, 'conflicting-duplicate': 0, leakage: 0, outlier: 0, broken: 0, quality: 0 }, timings: {}, settings: {},
