@@ -200,6 +200,12 @@ test('palette: K distinct colours, lighter on dark themes; theme kind from the b
   const dark = classColours(60, 'dark');
   assert.equal(new Set(dark).size, 60);
   assert.notDeepEqual(classColours(10, 'light'), classColours(10, 'dark'));
+  for (const kind of ['dark', 'light'] as const) {
+    const c20 = classColours(20, kind);
+    assert.equal(new Set(c20).size, 20, 'up to 20 classes: Kelly colours, all different');
+    const hues = c20.slice(0, 10).map((c) => Number(/hsl\(([\d.]+)/.exec(c)![1]));
+    assert.ok(new Set(hues.map((h) => Math.round(h / 10))).size >= 8, `the first 10 colours spread over the hue circle: ${hues.join(', ')}`);
+  }
   assert.equal(themeKindOf('vscode-light'), 'light');
   assert.equal(themeKindOf('vscode-high-contrast-light foo'), 'high-contrast-light');
   assert.equal(themeKindOf('vscode-high-contrast'), 'high-contrast');
