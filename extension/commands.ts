@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as lsp from '../protocol/lsp';
 import type { Issue } from '../protocol/results';
 import type { Ctx } from './ctx';
-import { cleanedLabelsCsv, totalIssues } from './format';
+import { cleanedLabelsCsv, doneMessage, totalIssues } from './format';
 import { ImagePreview } from './preview';
 import { fixQueue } from '../protocol/summary';
 import { Config } from './config';
@@ -53,19 +53,21 @@ function analyzeCommand(ctx: Ctx): Cmd {
       void vscode.window.showInformationMessage('LabelLint: open a dataset folder first.');
       return;
     }
+    ctx.explicitRuns++;
+    let s: Awaited<ReturnType<Ctx['analyze']>>;
     try {
-      const s = await ctx.analyze(root);
-      if (!s) return; // cancelled
-      const n = totalIssues(s);
-      const pick = await vscode.window.showInformationMessage(
-        `LabelLint: ${n} issue${n === 1 ? '' : 's'} in ${s.images} images (${(s.elapsedMs / 1000).toFixed(1)} s, ${s.backend}).`,
-        ...(n > 0 ? ['Show Issues', 'Fix Next'] : []),
-      );
-      if (pick === 'Show Issues') await openIssues(ctx, root);
-      if (pick === 'Fix Next') await vscode.commands.executeCommand('labelLint.fixNextIssue');
-    } catch (err) {
-      void vscode.window.showErrorMessage(`LabelLint: analysis failed: ${errorText(err)}`);
+      s = await ctx.analyze(root);
+    } catch {
+      return; // the state notification already said why, with Show Output
+    } finally {
+      ctx.explicitRuns--;
     }
+    if (!s) return; // cancelled, or an empty folder (said by the state notification)
+    const n = totalIssues(s);
+    const pick = await vscode.window.showInformationMessage(doneMessage(s), ...(n > 0 ? ['Show Report', 'Show Issues', 'Fix Next'] : ['Show Report']));
+    if (pick === 'Show Report') await vscode.commands.executeCommand('labelLint.showReport');
+    if (pick === 'Show Issues') await openIssues(ctx, root);
+    if (pick === 'Fix Next') await vscode.commands.executeCommand('labelLint.fixNextIssue');
   };
 }
 
@@ -192,6 +194,7 @@ export function registerCommands(ctx: Ctx): void {
     ctx.extDisposables.push(
       vscode.commands.registerCommand(name, async (...args: unknown[]) => {
         try {
+          if (!ctx.isRunning) await ctx.whenStarted(); // a command right after activation waits for the server
           return await (ctx.isRunning ? enabled : disabled)(...args);
         } catch (err) {
           void vscode.window.showErrorMessage(`LabelLint: ${errorText(err)}`);

@@ -20,6 +20,7 @@ import type { AnalysisResult } from '../protocol/results';
 import { Config } from './config';
 import { RestartBudget } from './restartBudget';
 import { Badges, IssuesDocuments, StatusItem } from './views';
+import { doneMessage, overallPercentOf, progressMessage } from './format';
 
 /** Path of the server module relative to the extension root. */
 export const SERVER_MODULE = 'out/server/main.js';
@@ -38,11 +39,24 @@ export class Ctx {
   readonly onDidChangeJournal = this.journalEmitter.event;
   private readonly resultsEmitter = new vscode.EventEmitter<lsp.ResultSummary>();
   readonly onDidAnalyze = this.resultsEmitter.event;
+  private readonly rootEmitter = new vscode.EventEmitter<string>();
+  /** What a root shows changed: a new result, or the folder turned out to hold no images. */
+  readonly onDidChangeRoot = this.rootEmitter.event;
   readonly output: vscode.OutputChannel;
   readonly status: StatusItem;
   readonly badges: Badges;
   readonly issues: IssuesDocuments;
   private readyResolve!: () => void;
+  /** The client's start, while it is starting (commands wait for it instead of saying "not running"). */
+  private starting: Promise<void> | undefined;
+  /** Per root: the cancellable notification of a first run, while it is open. */
+  private readonly firstRun = new Map<string, { report: (p: lsp.ProgressParams) => void; end: () => void; shown: boolean }>();
+  /** Roots told once that they hold no images (auto-runs repeat silently). */
+  private readonly toldEmpty = new Set<string>();
+  /** Per root: why there is no result because the folder holds no images. */
+  private readonly empties = new Map<string, string>();
+  /** Explicit Analyze commands in flight: they report their own outcome, so the state handler stays quiet. */
+  explicitRuns = 0;
   /** Resolves once the server said it is ready (for the API and integration tests). */
   readonly ready = new Promise<void>((r) => (this.readyResolve = r));
 
@@ -57,6 +71,7 @@ export class Ctx {
       this.badges,
       this.issues,
       this.resultsEmitter,
+      this.rootEmitter,
       this.journalEmitter,
       vscode.window.registerFileDecorationProvider(this.badges),
       vscode.workspace.registerTextDocumentContentProvider(lsp.ISSUES_SCHEME, this.issues),
@@ -108,7 +123,7 @@ export class Ctx {
       documentSelector: [{ scheme: lsp.ISSUES_SCHEME }, { scheme: 'file', pattern: '**/*.{csv,CSV}' }],
       synchronize: { fileEvents: watcher },
       // A function, so a restart after a crash sends the configuration of that moment.
-      initializationOptions: (): lsp.InitializationOptions => Config.payload(),
+      initializationOptions: (): lsp.InitializationOptions => ({ ...Config.payload(), ownProgress: true }),
       outputChannel: this.output,
       errorHandler: this.errorHandler(),
     };
@@ -117,7 +132,10 @@ export class Ctx {
     this.clientDisposables.push(
       watcher,
       client.onNotification(lsp.serverReady, () => this.readyResolve()),
-      client.onNotification(lsp.progress, (p) => this.status.progress(p.progress, p.backend)),
+      client.onNotification(lsp.progress, (p) => {
+        this.status.progress(p.progress, p.backend);
+        this.firstRun.get(p.root)?.report(p);
+      }),
       client.onNotification(lsp.state, (s) => this.onState(s)),
       client.onNotification(lsp.resultsReady, (s) => this.onResults(s)),
       client.onNotification(lsp.issuesDocumentChanged, (p) => this.issues.changed(p.uris)),
@@ -126,7 +144,19 @@ export class Ctx {
         if (e.newState === State.Stopped) this.status.stopped('The LabelLint server stopped.');
       }),
     );
-    await client.start();
+    this.starting = client.start();
+    try {
+      await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  /** Waits (at most `ms`) for a client that is starting, so a command run right after activation finds it running. */
+  async whenStarted(ms = 15_000): Promise<void> {
+    const s = this.starting;
+    if (!s) return;
+    await Promise.race([s.catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
   }
 
   async stop(): Promise<void> {
@@ -175,9 +205,29 @@ export class Ctx {
   }
 
   private onState(s: lsp.StateParams): void {
-    if (s.state === 'failed') {
+    if (s.state !== 'running') this.endFirstRun(s.root);
+    if (s.state === 'running') {
+      this.toldEmpty.delete(s.root);
+      if (!this.summaries.has(s.root)) this.startFirstRun(s.root);
+    } else if (s.state === 'empty') {
+      const message = s.message ?? 'No images found.';
+      this.empties.set(s.root, message);
+      this.summaries.delete(s.root);
+      this.rootEmitter.fire(s.root); // open views re-ask and show the message
+      this.badges.update({ root: s.root, clear: true });
+      this.status.empty(message);
+      this.log(message);
+      if (!this.toldEmpty.has(s.root) || this.explicitRuns > 0) {
+        this.toldEmpty.add(s.root);
+        void vscode.window.showInformationMessage(`LabelLint: ${message}`);
+      }
+    } else if (s.state === 'failed') {
       this.status.failed(s.message ?? 'unknown error');
       this.log(`Analysis of ${s.root} failed: ${s.message ?? ''}`);
+      void vscode.window.showErrorMessage(`LabelLint: the analysis failed: ${s.message ?? 'unknown error'}`, 'Show Output', 'Retry').then((pick) => {
+        if (pick === 'Show Output') this.output.show(true);
+        if (pick === 'Retry') void vscode.commands.executeCommand('labelLint.analyze');
+      });
     } else if (s.state === 'cancelled') {
       const last = this.summaries.get(s.root);
       if (last) this.status.summary(last);
@@ -185,12 +235,59 @@ export class Ctx {
     }
   }
 
+  /** The first run of a root gets a cancellable notification with phase, images/s and ETA. */
+  private startFirstRun(root: string): void {
+    if (this.firstRun.has(root)) return;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const entry = { report: (_p: lsp.ProgressParams): void => undefined, end: resolve, shown: true };
+    this.firstRun.set(root, entry);
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `LabelLint: analysing ${root.split(/[\\/]/).pop() || root}`, cancellable: true },
+      (progress, token) => {
+        let last = 0;
+        entry.report = (p) => {
+          const pct = overallPercentOf(p.progress);
+          progress.report({ message: progressMessage(p.progress, p.backend), increment: Math.max(0, pct - last) });
+          last = Math.max(last, pct);
+        };
+        token.onCancellationRequested(() => {
+          if (this.isRunning) void this.client!.sendNotification(lsp.cancel, { root });
+        });
+        return done;
+      },
+    );
+  }
+
+  private endFirstRun(root: string): boolean {
+    const e = this.firstRun.get(root);
+    if (!e) return false;
+    this.firstRun.delete(root);
+    e.end();
+    return e.shown;
+  }
+
   private onResults(s: lsp.ResultSummary): void {
+    const first = !this.summaries.has(s.root);
+    this.empties.delete(s.root);
     this.summaries.set(s.root, s);
+    if (first && this.explicitRuns === 0) {
+      // The first result of an automatic run: say it is done, with the way in (an explicit Analyze says it itself).
+      void vscode.window.showInformationMessage(doneMessage(s), 'Show Report', 'Show Issues').then((pick) => {
+        if (pick === 'Show Report') void vscode.commands.executeCommand('labelLint.showReport');
+        if (pick === 'Show Issues') void vscode.commands.executeCommand('labelLint.showIssues');
+      });
+    }
     this.status.summary(s);
     this.badges.update(s);
     this.resultsEmitter.fire(s);
+    this.rootEmitter.fire(s.root);
     if (this.isRunning) void this.journalState(s.root).then((st) => this.onJournal(st), () => undefined);
+  }
+
+  /** Why `root` has no result when its folder holds no usable images; undefined otherwise. */
+  emptyMessage(root: string): string | undefined {
+    return this.empties.get(root);
   }
 
   summary(root?: string): lsp.ResultSummary | undefined {

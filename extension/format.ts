@@ -6,6 +6,33 @@ import type { ImageResult } from '../protocol/results';
 import type { ResultSummary } from '../protocol/lsp';
 import { summaryLine } from '../protocol/summary';
 
+/** Phases in order (protocol/progress PHASES), for the share of the whole run done. */
+import { PHASES } from '../protocol/progress';
+
+/** Share of the whole run done, 0–100 (the same formula as the server's work-done progress). */
+export function overallPercentOf(p: AnalysisProgress): number {
+  const i = Math.max(0, PHASES.indexOf(p.phase));
+  const within = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+  return Math.round(((i + within) / PHASES.length) * 100);
+}
+
+/** "embed 1200/5000 · 340 img/s · about 12 s left" for the first-run notification. */
+export function progressMessage(p: AnalysisProgress, backend: string | null): string {
+  const parts = [`${p.phase} ${p.done}/${p.total}`];
+  if (p.imagesPerSecond) parts.push(`${p.imagesPerSecond.toFixed(0)} img/s`);
+  if (p.etaSeconds) parts.push(`about ${Math.ceil(p.etaSeconds)} s left`);
+  if (backend ?? p.backend) parts.push(String(backend ?? p.backend));
+  return parts.join(' · ');
+}
+
+/** "LabelLint: done — 12 label issues (17 issues in all) in 1000 images, 7.1 s." */
+export function doneMessage(s: ResultSummary): string {
+  const l = s.summary.byKind.label;
+  const extra = s.summary.total - l;
+  const possible = s.summary.possibleLabel ? `, ${s.summary.possibleLabel} possible` : '';
+  return `LabelLint: done — ${l} label issue${l === 1 ? '' : 's'}${possible}${extra ? ` and ${extra} other issue${extra === 1 ? '' : 's'}` : ''} in ${s.images} images (${(s.elapsedMs / 1000).toFixed(1)} s).`;
+}
+
 export function statusText(p: AnalysisProgress, backend: string | null): string {
   const parts = [`${p.phase} ${p.done}/${p.total}`];
   if (p.imagesPerSecond) parts.push(`${p.imagesPerSecond.toFixed(0)} img/s`);

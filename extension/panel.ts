@@ -118,8 +118,8 @@ export class ReportPanel {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
-      ctx.onDidAnalyze((s) => {
-        if (s.root === this.root) void this.sendResult();
+      ctx.onDidChangeRoot((root) => {
+        if (root === this.root) void this.sendResult();
       }),
       ctx.onDidChangeJournal((st) => {
         if (st.root === this.root) void this.post(wv.didChangeDecisions.create({ decisions: st.decisions, undo: st.undo, redo: st.redo }));
@@ -161,7 +161,7 @@ export class ReportPanel {
       try {
         result = this.ctx.isRunning ? await this.ctx.getResult(root) : null;
         if (!this.ctx.isRunning) message = 'The LabelLint server is not running. Run "LabelLint: Restart Server".';
-        else if (!result) message = 'No analysis yet. Run "LabelLint: Analyze Dataset".';
+        else if (!result) message = this.ctx.emptyMessage(root) ?? 'No analysis yet. Run "LabelLint: Analyze Dataset".';
       } catch (err) {
         message = `Could not load the analysis: ${err instanceof Error ? err.message : String(err)}`;
       }

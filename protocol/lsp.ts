@@ -25,6 +25,11 @@ export interface InitializationOptions {
   readonly trusted: boolean;
   /** Run an analysis as soon as the server starts. */
   readonly autoAnalyze: boolean;
+  /**
+   * The client shows its own progress (one status item, a cancellable notification for the first run) from
+   * `labelLint/progress`: the server then sends no `window/workDoneProgress` (which VS Code would show as a second item).
+   */
+  readonly ownProgress?: boolean;
 }
 
 /** Sent by the client as `workspace/didChangeConfiguration` params' `settings`. */
@@ -85,12 +90,13 @@ export interface ProgressParams {
 /** Server → client. Progress of a running analysis (also reported through `window/workDoneProgress`). */
 export const progress = new NotificationType<ProgressParams>('labelLint/progress');
 
-export type RunState = 'running' | 'done' | 'cancelled' | 'failed';
+/** 'empty': the folder has no usable images; nothing was analysed and nothing written (no `.labellint/`). */
+export type RunState = 'running' | 'done' | 'cancelled' | 'failed' | 'empty';
 
 export interface StateParams {
   readonly root: string;
   readonly state: RunState;
-  /** For 'failed': the error message. */
+  /** For 'failed': the error message; for 'empty': what was expected. */
   readonly message?: string;
 }
 

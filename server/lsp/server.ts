@@ -55,6 +55,11 @@ export function isIgnoredSegment(seg: string): boolean {
  * analyse at all until the folder is trusted — "nothing written" holds. Lift this when the engine has a
  * read-only mode.
  */
+/** The one message for a folder without usable images. */
+export function emptyMessage(root: string): string {
+  return `No images found in ${path.basename(root) || root}; expected ${'root/<class>/<image>'} (ImageFolder) or images with a labels.csv (path,label). Nothing was written.`;
+}
+
 export const UNTRUSTED_ANALYSIS =
   'LabelLint does not analyse untrusted folders: the analysis writes its cache into <dataset>/.labellint/. Trust the folder to analyse it.';
 
@@ -68,6 +73,11 @@ export interface ServerDeps {
   readonly thumbnails?: (root: string, items: readonly { abs: string; hash: string }[], persist: boolean) => Promise<lsp.ThumbnailResult['thumbs'][string][]>;
   readonly exists: (abs: string) => boolean;
   readonly debounceMs?: number;
+  /**
+   * Usable images under the root, found without writing anything (the scan only). A folder with none is
+   * not analysed, so no `.labellint/` is created in a folder that is not a dataset.
+   */
+  readonly countImages?: (root: string, settings: Settings) => Promise<number>;
   /** Called after a failed run (drop warm state) and on shutdown. */
   readonly reset?: () => Promise<void>;
 }
@@ -85,6 +95,11 @@ export const engineDeps: ServerDeps = {
     let memo = memos.get(root);
     if (!memo) memos.set(root, (memo = new LintMemo()));
     return (await import('../engine/pipeline/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings), memo });
+  },
+  countImages: async (root, settings) => {
+    const { scanDataset } = await import('../engine/dataset/scan');
+    const inv = await scanDataset(root, { csv: settings.labelsCsv ?? undefined, exclude: [...settings.exclude], maxImages: 1 });
+    return inv.items.length;
   },
   findCsv: async (root, settings) => {
     const { detectLayout } = await import('../engine/dataset/scan');
@@ -141,6 +156,8 @@ class Session {
   records = new Map<string, DiagnosticData>();
   run: Run | null = null;
   rerun = false;
+  /** The last scan found no usable images. */
+  empty = false;
   /** The decision journal, opened on first use (opening writes nothing unless it rolls back a crashed step). */
   journal: Journal | null = null;
   constructor(readonly root: string) {
@@ -212,7 +229,7 @@ export class LabelLintServer {
         }
       }
       this.setRoots(roots);
-      this.workDoneSupported = params.capabilities.window?.workDoneProgress === true;
+      this.workDoneSupported = params.capabilities.window?.workDoneProgress === true && !(isInitOptions(opts) && opts.ownProgress === true);
       return {
         capabilities: {
           textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -272,7 +289,9 @@ export class LabelLintServer {
       if (!s.doc) {
         const what = !this.trusted
           ? UNTRUSTED_ANALYSIS
-          : s.run
+          : s.empty
+            ? emptyMessage(s.root)
+            : s.run
             ? 'Analysis is running…'
             : 'No analysis yet. Run "LabelLint: Analyze Dataset".';
         return { text: `# LabelLint: ${what}\n# Dataset: ${s.root}\n` };
@@ -394,6 +413,25 @@ export class LabelLintServer {
     const c = this.connection;
     const started = Date.now();
     const settings = this.settings;
+    if (this.deps.countImages) {
+      let n: number;
+      try {
+        n = await this.deps.countImages(s.root, settings);
+      } catch (err) {
+        n = -1;
+        this.log(`LabelLint: scanning ${s.root} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      s.empty = n === 0;
+      if (n === 0) {
+        s.result = null;
+        s.doc = null;
+        for (const uri of s.published) c.sendDiagnostics({ uri, diagnostics: [] });
+        s.published.clear();
+        c.sendNotification(lsp.issuesDocumentChanged, { uris: [s.issuesUri] });
+        c.sendNotification(lsp.state, { root: s.root, state: 'empty', message: emptyMessage(s.root) });
+        return null;
+      }
+    }
     c.sendNotification(lsp.state, { root: s.root, state: 'running' });
     let reporter: WorkDoneProgressServerReporter | undefined;
     if (this.workDoneSupported) {

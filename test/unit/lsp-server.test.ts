@@ -15,8 +15,8 @@ import type { CodeAction } from 'vscode-languageserver-types';
 import { WorkDoneProgress, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import * as lsp from '../../protocol/lsp';
 import type { AnalysisResult } from '../../protocol/results';
-import type { Settings } from '../../protocol/settings';
-import { LabelLintServer, type ServerDeps } from '../../server/lsp/server';
+import { sanitizeSettings, type Settings } from '../../protocol/settings';
+import { engineDeps, LabelLintServer, type ServerDeps } from '../../server/lsp/server';
 import { fashionResult } from './lsp-fixture';
 
 interface Harness {
@@ -29,7 +29,7 @@ interface Harness {
   close(): void;
 }
 
-async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings?: unknown } = {}): Promise<Harness> {
+async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings?: unknown; countImages?: ServerDeps['countImages'] } = {}): Promise<Harness> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-lsp-'));
   for (const f of ['shirt/a.png', 'shirt/b.png', 'shirt/c.png', 'coat/d.png', 'T-shirt/e.png', 'T-shirt/a.png']) {
     fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
@@ -45,6 +45,7 @@ async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings
       return fashionResult(r);
     },
     findCsv: async () => undefined,
+    countImages: opts.countImages,
     reviewStore: () => ({
       setCorrect: (entries) => void reviews.push(...entries.map((e) => ({ hash: e.hash, path: e.path }))),
       clearCorrect: (hashes) => hashes.forEach((h) => reviews.splice(reviews.findIndex((r) => r.hash === h), 1)),
@@ -282,5 +283,31 @@ test('the server entry (out/server/main.js) answers initialize over stdio quickl
   } finally {
     conn.dispose();
     child.kill();
+  }
+});
+
+test('a folder without usable images: one clear message, no analysis, nothing written (no .labellint/)', async () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-empty-'));
+  fs.writeFileSync(path.join(empty, 'notes.txt'), 'not a dataset');
+  try {
+    assert.equal(await engineDeps.countImages!(empty, sanitizeSettings({})), 0, 'the real scan finds no images');
+    assert.equal(fs.existsSync(path.join(empty, '.labellint')), false, 'scanning writes nothing');
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+  const h = await start({ countImages: async () => 0 });
+  try {
+    const r = await h.client.sendRequest(lsp.analyze, { root: h.root });
+    assert.equal(r, null);
+    assert.equal(h.runs.length, 0, 'the engine never ran');
+    const st = h.notes.find((n) => n.method === lsp.state.method && (n.params as lsp.StateParams).state === 'empty')?.params as lsp.StateParams | undefined;
+    assert.ok(st, "a state 'empty' notification");
+    assert.match(st.message ?? '', /^No images found in .*; expected root\/<class>\/<image> \(ImageFolder\) or images with a labels\.csv/);
+    assert.equal(fs.existsSync(path.join(h.root, '.labellint')), false);
+    const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: lsp.issuesUriFor(h.root) });
+    assert.match(doc.text, /No images found/);
+    assert.ok(!h.notes.some((n) => n.method === lsp.state.method && (n.params as lsp.StateParams).state === 'running'), 'no "running" state, so no progress UI');
+  } finally {
+    h.close();
   }
 });
