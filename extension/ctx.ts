@@ -24,6 +24,8 @@ import { doneMessage, overallPercentOf, progressMessage } from './format';
 
 /** Path of the server module relative to the extension root. */
 export const SERVER_MODULE = 'out/server/main.js';
+/** An explicit Analyze repeats the "no images" message only when the last one is older than this. */
+const EMPTY_REPEAT_MS = 5_000;
 /** Grace period for the server to exit on stop. */
 const STOP_TIMEOUT_MS = 2_000;
 /** Files whose changes make the server re-analyse (it ignores dot folders such as `.labellint/`). */
@@ -51,8 +53,8 @@ export class Ctx {
   private starting: Promise<void> | undefined;
   /** Per root: the cancellable notification of a first run, while it is open. */
   private readonly firstRun = new Map<string, { report: (p: lsp.ProgressParams) => void; end: () => void; shown: boolean }>();
-  /** Roots told once that they hold no images (auto-runs repeat silently). */
-  private readonly toldEmpty = new Set<string>();
+  /** Per root: when it was last told that it holds no images (auto-runs repeat silently; no duplicate toasts). */
+  private readonly toldEmpty = new Map<string, number>();
   /** Per root: why there is no result because the folder holds no images. */
   private readonly empties = new Map<string, string>();
   /** Explicit Analyze commands in flight: they report their own outcome, so the state handler stays quiet. */
@@ -217,8 +219,9 @@ export class Ctx {
       this.badges.update({ root: s.root, clear: true });
       this.status.empty(message);
       this.log(message);
-      if (!this.toldEmpty.has(s.root) || this.explicitRuns > 0) {
-        this.toldEmpty.add(s.root);
+      const last = this.toldEmpty.get(s.root);
+      if (last === undefined || (this.explicitRuns > 0 && Date.now() - last > EMPTY_REPEAT_MS)) {
+        this.toldEmpty.set(s.root, Date.now());
         void vscode.window.showInformationMessage(`LabelLint: ${message}`);
       }
     } else if (s.state === 'failed') {

@@ -170,7 +170,7 @@ export function describeSource(d: Dataset | undefined, src: GridSource, count: n
     case 'review':
       return `Label review queue: P(label wrong) ≥ ${Math.round(src.minP * 100)}% (${count})`;
     case 'cell':
-      return `Given ${src.given} → predicted ${src.predicted} (${count})`;
+      return `Given ${src.given} → suggested ${src.predicted} (${count})`;
     case 'selection':
       return `Map selection (${count})`;
     case 'duplicates': {

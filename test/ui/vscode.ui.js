@@ -12,7 +12,12 @@
  *      file into the suggested class folder, the Problems count drops, the incremental re-run no longer flags it;
  *   3. F1 → "LabelLint: Show Report": the most confused matrix cell fills the grid, a digit key relabels the
  *      first image (file moved), the Problems count drops and the matrix updates after the re-run;
+ *   2u. Ctrl+Z in the issues document runs LabelLint: Undo (the file is back, a message says what was undone),
+ *      Ctrl+Shift+Z redoes it;
+ *   3u. `u` in the report grid undoes the relabel, Ctrl+Shift+Z in the report redoes it (VS Code keybinding);
  *   4. hovering a map point shows the tooltip with a thumbnail;
+ *   6. a folder that is not a dataset: Analyze says "No images found …; expected root/<class>/<image> …",
+ *      the status item says "no images", and nothing is written (no .labellint/);
  *   5. every step is captured in Default Dark Modern and Default Light Modern: the fresh user-data-dir's
  *      settings.json names both (workbench.colorTheme + preferred dark/light themes with
  *      window.autoDetectColorScheme) and the test flips the browser's colour scheme, so the workbench and the
@@ -36,7 +41,9 @@ const h = require('../integration/harness');
 
 const REPO = h.REPO;
 const ARTIFACTS = path.join(REPO, 'artifacts', 'ui');
-const TOTAL_BUDGET_MS = Number(process.env.LABELLINT_UI_TIMEOUT_MS || 300_000);
+const TOTAL_BUDGET_MS = Number(process.env.LABELLINT_UI_TIMEOUT_MS || 420_000);
+/** Steps 1, 2, 2u, 3, 3u, 4, 5, 6. */
+const STEPS = 8;
 const ANALYSIS_TIMEOUT_MS = 240_000;
 const RERUN_TIMEOUT_MS = 120_000;
 const THEMES = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
@@ -127,7 +134,7 @@ async function main() {
   const shots = [];
   const watchdog = setTimeout(() => {
     console.error(`ui: over the ${TOTAL_BUDGET_MS / 1000} s budget, giving up`);
-    console.log(`ui: ${results.filter((r) => r.ok).length} passed, ${Math.max(1, 5 - results.filter((r) => r.ok).length)} failed`);
+    console.log(`ui: ${results.filter((r) => r.ok).length} passed, ${Math.max(1, STEPS - results.filter((r) => r.ok).length)} failed`);
     server.stop();
     process.exit(1);
   }, TOTAL_BUDGET_MS);
@@ -360,6 +367,33 @@ async function main() {
       await shotBoth('2c-after-rerun');
       await page.keyboard.press('Escape');
       state.count2 = count2;
+      state.fix = { rel, to: m.added[0] };
+    });
+
+    // ---------------------------------------------------------------- 2u. undo / redo from the issues document
+    const toast = (re) => page.locator('.notifications-toasts .notification-toast').filter({ hasText: re });
+    await step('2u', 'Ctrl+Z in the issues document: LabelLint: Undo puts the file back and says so; Ctrl+Shift+Z redoes it', async () => {
+      assert.ok(state.fix, 'step 2 relabelled a file');
+      const { rel, to } = state.fix;
+      await page.locator('.editor-group-container .monaco-editor .view-lines').first().click({ position: { x: 60, y: 30 }, force: true });
+      await page.locator('.monaco-editor.focused').waitFor({ timeout: 5_000 });
+      const since = (await history()).length;
+      await page.keyboard.press('Control+z');
+      await waitFor(`${rel} back in place`, () => fs.existsSync(path.join(root, rel)) && !fs.existsSync(path.join(root, to)), 15_000);
+      const undone = toast(/Undid: Relabelled/);
+      await undone.first().waitFor({ timeout: 10_000 });
+      log(`  undo: ${((await undone.first().textContent()) || '').trim().slice(0, 160)}`);
+      assert.match((await undone.first().textContent()) || '', new RegExp(`file back at ${rel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      await shotBoth('2d-undo-issues-doc');
+      await waitRerun(since, 'the re-run after the undo').catch(() => undefined);
+      await page.locator('.editor-group-container .monaco-editor .view-lines').first().click({ position: { x: 60, y: 30 }, force: true });
+      await page.keyboard.press('Control+Shift+z');
+      await waitFor(`${rel} moved again by redo`, () => !fs.existsSync(path.join(root, rel)) && fs.existsSync(path.join(root, to)), 15_000);
+      await toast(/Redid: Relabelled/).first().waitFor({ timeout: 10_000 });
+      const journal = fs.readFileSync(path.join(root, '.labellint', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).type);
+      log(`  journal: ${journal.join(' ')}`);
+      assert.deepEqual(journal.slice(-6), ['do', 'done', 'undo', 'undone', 'redo', 'redone']);
+      await page.keyboard.press('Escape');
     });
 
     // ---------------------------------------------------------------- 3. report webview
@@ -387,7 +421,7 @@ async function main() {
       log(`  most confused cell: given ${g} → predicted ${p} (${worst.n})`);
       const cell = f.locator(`table.matrix.clickable td.cell[data-row="${worst.row}"][data-col="${worst.col}"]`);
       await cell.click();
-      await f.locator('.grid-title', { hasText: `Given ${g} → predicted ${p}` }).waitFor({ timeout: 10_000 });
+      await f.locator('.grid-title', { hasText: `Given ${g} → suggested ${p}` }).waitFor({ timeout: 10_000 });
       await waitFor('thumbnails in the grid', () => f.locator('.grid-scroll .tile img').evaluateAll((imgs) => imgs.length > 0 && imgs.slice(0, 6).every((i) => i.complete && i.naturalWidth > 0)), 30_000);
       const tiles = await f.locator('.grid-scroll .tile').count();
       log(`  ${tiles} tiles, thumbnails loaded`);
@@ -431,9 +465,25 @@ async function main() {
       log(`  matrix: row ${g} ${sums0[worst.row]} → ${sums1[worst.row]}, row ${p} ${sums0[worst.col]} → ${sums1[worst.col]}, cell ${worst.n} → ${n1}; problems ${await problemCount()}`);
       assert.equal(sums1[worst.row], sums0[worst.row] - 1, `row ${g} lost the image`);
       assert.equal(sums1[worst.col], sums0[worst.col] + 1, `row ${p} gained it`);
-      await f.locator('.grid-title', { hasText: `Given ${g} → predicted ${p}` }).waitFor({ timeout: 10_000 });
+      await f.locator('.grid-title', { hasText: `Given ${g} → suggested ${p}` }).waitFor({ timeout: 10_000 });
       assert.equal(await f.locator(`.tile[data-path="${rel}"]`).count(), 0, 'the grid no longer shows the relabelled image under its old path');
-      state.webview = { classes, g, p };
+      state.webview = { classes, g, p, rel, to: m.added[0] };
+    });
+
+    // ---------------------------------------------------------------- 3u. undo / redo in the report
+    await step('3u', '`u` in the report grid undoes the relabel (file back); Ctrl+Shift+Z in the report redoes it', async () => {
+      assert.ok(state.webview, 'step 3 relabelled a file in the report');
+      const { rel, to } = state.webview;
+      const f = frame();
+      await f.locator('.grid-scroll .tile .thumb').first().click();
+      await page.keyboard.press('u');
+      await waitFor(`${rel} back in place`, () => fs.existsSync(path.join(root, rel)) && !fs.existsSync(path.join(root, to)), 15_000);
+      await toast(/Undid: Relabelled/).first().waitFor({ timeout: 10_000 });
+      await shotBoth('3c-undo-report');
+      await f.locator('.grid-scroll .tile .thumb').first().click();
+      await page.keyboard.press('Control+Shift+z');
+      await waitFor(`${rel} moved again`, () => !fs.existsSync(path.join(root, rel)) && fs.existsSync(path.join(root, to)), 15_000);
+      log(`  u undid and Ctrl+Shift+Z redid ${rel} → ${to} from the report`);
     });
 
     // ---------------------------------------------------------------- 4. map tooltip
@@ -467,7 +517,7 @@ async function main() {
     // ---------------------------------------------------------------- 5. both themes
     await step(5, 'every step captured in Default Dark Modern and Default Light Modern, nothing blank', async () => {
       const names = shots.map((x) => path.basename(x));
-      const expected = { 1: ['1-problems'], 2: ['2a-issue-line', '2b-quick-fix', '2c-after-rerun'], 3: ['3-report', '3a-report-cell', '3b-relabelled'], 4: ['4-map-tooltip'] };
+      const expected = { 1: ['1-problems'], 2: ['2a-issue-line', '2b-quick-fix', '2c-after-rerun'], '2u': ['2d-undo-issues-doc'], 3: ['3-report', '3a-report-cell', '3b-relabelled'], '3u': ['3c-undo-report'], 4: ['4-map-tooltip'] };
       for (const r of results.filter((x) => x.ok)) {
         for (const n of expected[r.n] ?? []) for (const t of ['dark', 'light']) assert.ok(names.includes(`vscode-${t}-${n}.png`), `vscode-${t}-${n}.png`);
       }
@@ -482,6 +532,33 @@ async function main() {
       const errs = pageErrors.filter((e) => !/Canceled|ResizeObserver/.test(e));
       if (errs.length) log(`  page errors (not failing): ${errs.slice(0, 5).join(' | ')}`);
     });
+
+    // ---------------------------------------------------------------- 6. a folder that is not a dataset
+    await step(6, 'a folder without images: one clear message, status "no images", nothing written', async () => {
+      const empty = path.join(run, 'not-a-dataset');
+      fs.mkdirSync(empty, { recursive: true });
+      fs.writeFileSync(path.join(empty, 'notes.txt'), 'just some notes\n');
+      webviewOpen = false;
+      await page.goto(h.workbenchUrl(server.port, empty, payload));
+      await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
+      const input = page.locator('.quick-input-widget input');
+      await waitFor('the Analyze command in the palette', async () => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('F1');
+        await input.waitFor({ timeout: 5_000 }).catch(() => undefined);
+        await input.fill('>LabelLint: Analyze Dataset');
+        const cmd = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'LabelLint: Analyze Dataset' }).first();
+        return cmd.waitFor({ timeout: 5_000 }).then(() => cmd.click().then(() => true), () => false);
+      }, 30_000, 500);
+      const msg = toast(/No images found/).first();
+      await msg.waitFor({ timeout: 30_000 });
+      const text = ((await msg.textContent()) || '').trim();
+      log(`  message: ${text.slice(0, 200)}`);
+      assert.match(text, /No images found in not-a-dataset; expected root\/<class>\/<image> \(ImageFolder\) or images with a labels\.csv/);
+      await waitFor('the status item to say "no images"', async () => /LabelLint: no images/.test(await statusText()), 10_000);
+      assert.equal(fs.existsSync(path.join(empty, '.labellint')), false, 'nothing written into a folder that is not a dataset');
+      await shotBoth('6-empty-folder');
+    });
   } catch (err) {
     log(String(err && err.stack ? err.stack : err));
   } finally {
@@ -493,7 +570,7 @@ async function main() {
   const used = path.join(root, '.labellint', 'cache.db');
   if (!fs.existsSync(sampleCache) && fs.existsSync(used)) fs.copyFileSync(used, seedKept);
   const passed = results.filter((r) => r.ok).length;
-  const failed = 5 - passed;
+  const failed = STEPS - passed;
   if (failed === 0) fs.rmSync(run, { recursive: true, force: true });
   else log(`kept ${run} (code-server.log, dataset copy) for inspection`);
   log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
