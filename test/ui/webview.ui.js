@@ -333,6 +333,7 @@ async function main() {
     await page.waitForFunction(() => [...document.querySelectorAll('.grid-scroll .tile img')].slice(0, 6).every((i) => i.complete && i.naturalWidth > 0));
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot('report-light.png');
+    await page.locator('.map-canvas').scrollIntoViewIfNeeded();
     const pt3 = await page.evaluate((path) => window.labelLintDebug.pointOf(path), result.images.find((i) => i.isLabelIssue).path);
     await page.mouse.move(pt3.x, pt3.y);
     await page.waitForFunction(() => {
