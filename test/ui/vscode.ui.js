@@ -285,6 +285,11 @@ async function main() {
       const first = (await problemsRows().first().textContent()) || '';
       log(`  ${state.count0} problems; first label row: ${first.trim()}`);
       assert.ok(state.count0 > 0, 'problems are counted in the status bar');
+      // One number per thing: the status bar counts the issues the Problems panel lists ('possible' label issues,
+      // information level in Problems, are counted apart: Problems ≥ status bar, equal while there are none).
+      const statusN = Number((/LabelLint: (\d+)$/.exec(await statusText()) || [])[1]);
+      log(`  status bar ${statusN}, Problems ${state.count0}`);
+      assert.ok(state.count0 >= statusN, `Problems (${state.count0}) lists every issue the status bar counts (${statusN})`);
       assert.match(first, /\S+: (probably|possibly) mislabelled: labelled '[^']+', looks like '[^']+' \(classifier: \d+% /);
       await shotBoth('1-problems');
     });
@@ -375,8 +380,16 @@ async function main() {
     await step('2u', 'Ctrl+Z in the issues document: LabelLint: Undo puts the file back and says so; Ctrl+Shift+Z redoes it', async () => {
       assert.ok(state.fix, 'step 2 relabelled a file');
       const { rel, to } = state.fix;
-      await page.locator('.editor-group-container .monaco-editor .view-lines').first().click({ position: { x: 60, y: 30 }, force: true });
-      await page.locator('.monaco-editor.focused').waitFor({ timeout: 5_000 });
+      await page.keyboard.press('Escape'); // the find widget of step 2
+      // Focus the issues document: its tab, then a visible line (the text area must hold the focus).
+      const focusDoc = async () => {
+        await waitFor('the issues document editor focused', async () => {
+          await page.locator('.tabs-container .tab').filter({ hasText: 'labellint-issues' }).first().click().catch(() => undefined);
+          await page.locator('.editor-group-container .view-line').nth(4).click({ timeout: 3_000 }).catch(() => undefined);
+          return page.evaluate(() => !!document.activeElement?.closest('.editor-group-container .monaco-editor'));
+        }, 15_000, 500);
+      };
+      await focusDoc();
       const since = (await history()).length;
       await page.keyboard.press('Control+z');
       await waitFor(`${rel} back in place`, () => fs.existsSync(path.join(root, rel)) && !fs.existsSync(path.join(root, to)), 15_000);
@@ -386,7 +399,7 @@ async function main() {
       assert.match((await undone.first().textContent()) || '', new RegExp(`file back at ${rel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       await shotBoth('2d-undo-issues-doc');
       await waitRerun(since, 'the re-run after the undo').catch(() => undefined);
-      await page.locator('.editor-group-container .monaco-editor .view-lines').first().click({ position: { x: 60, y: 30 }, force: true });
+      await focusDoc();
       await page.keyboard.press('Control+Shift+z');
       await waitFor(`${rel} moved again by redo`, () => !fs.existsSync(path.join(root, rel)) && fs.existsSync(path.join(root, to)), 15_000);
       await toast(/Redid: Relabelled/).first().waitFor({ timeout: 10_000 });
