@@ -273,7 +273,8 @@ class App {
     this.undoText = p.undo;
     for (const [path, dec] of this.decisions) if (dec.state === 'pending' && !m.has(path)) this.decisions.delete(path);
     this.renderHeader();
-    this.grid.refresh();
+    // Same source, same order: only the title's decided count and the tiles' decisions change.
+    this.setSource(this.state.source, this.state.cursorPath, true);
   }
 
   private validSource(s: GridSource, d: Dataset): GridSource {

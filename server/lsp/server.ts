@@ -694,7 +694,12 @@ export class LabelLintServer {
     const s = this.sessionForUri(uri);
     if (!s?.result || !s.doc) return null;
     let p: string | undefined;
-    if (uri === s.issuesUri) p = issueAtLine(s.doc, line)?.issue.path;
+    if (uri === s.issuesUri) {
+      // The line as the editor shows it (a newer run may have shifted the server's lines since): its first token is the path.
+      const shown = this.documents.get(uri)?.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
+      const token = shown?.trim().split(/\s+/)[0];
+      p = token && !token.startsWith('#') && s.result.images.some((x) => x.path === token) ? token : shown === undefined ? issueAtLine(s.doc, line)?.issue.path : undefined;
+    }
     else {
       const csv = await this.csvTable(s);
       for (const [rel, row] of csv?.rows ?? []) {

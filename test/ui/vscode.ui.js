@@ -14,6 +14,7 @@
  *      first image (file moved), the Problems count drops and the matrix updates after the re-run;
  *   2u. Ctrl+Z in the issues document runs LabelLint: Undo (the file is back, a message says what was undone),
  *      Ctrl+Shift+Z redoes it;
+ *   2h. hovering an issue line shows the image's thumbnail, its file name and labels;
  *   3u. `u` in the report grid undoes the relabel, Ctrl+Shift+Z in the report redoes it (VS Code keybinding);
  *   4. hovering a map point shows the tooltip with a thumbnail;
  *   6. a folder that is not a dataset: Analyze says "No images found …; expected root/<class>/<image> …",
@@ -42,8 +43,8 @@ const h = require('../integration/harness');
 const REPO = h.REPO;
 const ARTIFACTS = path.join(REPO, 'artifacts', 'ui');
 const TOTAL_BUDGET_MS = Number(process.env.LABELLINT_UI_TIMEOUT_MS || 420_000);
-/** Steps 1, 2, 2u, 3, 3u, 4, 5, 6. */
-const STEPS = 8;
+/** Steps 1, 2, 2u, 2h, 3, 3u, 4, 5, 6. */
+const STEPS = 9;
 const ANALYSIS_TIMEOUT_MS = 240_000;
 const RERUN_TIMEOUT_MS = 120_000;
 const THEMES = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
@@ -400,13 +401,43 @@ async function main() {
       await shotBoth('2d-undo-issues-doc');
       await waitRerun(since, 'the re-run after the undo').catch(() => undefined);
       await focusDoc();
+      const since2 = (await history()).length;
       await page.keyboard.press('Control+Shift+z');
       await waitFor(`${rel} moved again by redo`, () => !fs.existsSync(path.join(root, rel)) && fs.existsSync(path.join(root, to)), 15_000);
+      await waitRerun(since2, 'the re-run after the redo').catch(() => undefined);
       await toast(/Redid: Relabelled/).first().waitFor({ timeout: 10_000 });
       const journal = fs.readFileSync(path.join(root, '.labellint', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).type);
       log(`  journal: ${journal.join(' ')}`);
       assert.deepEqual(journal.slice(-6), ['do', 'done', 'undo', 'undone', 'redo', 'redone']);
       await page.keyboard.press('Escape');
+    });
+
+    // ---------------------------------------------------------------- 2h. hover with a thumbnail
+    await step('2h', 'hovering an issue line shows the thumbnail, the file name and the labels', async () => {
+      const line = page.locator('.editor-group-container .view-line').filter({ hasText: /\.png\s+\S+\s+→\s+\S+/ }).nth(2); // \s: the editor renders spaces as U+00A0
+      const img = page.locator('.monaco-hover img');
+      await waitFor('a hover with a loaded thumbnail', async () => {
+        const box = await line.boundingBox().catch(() => null);
+        if (!box) return false;
+        await page.mouse.move(box.x + 30, box.y + box.height / 2);
+        await page.mouse.move(box.x + 40, box.y + box.height / 2);
+        return img.first().evaluate((i) => i.complete && i.naturalWidth > 0, null, { timeout: 3_000 }).catch(() => false);
+      }, 20_000, 500);
+      const text = ((await page.locator('.monaco-hover:has(img)').first().textContent()) || '').replace(/\s+/g, ' ').trim();
+      log(`  hover: ${text.slice(0, 200)}`);
+      assert.match(text, /\.png — labelled \S+/);
+      // The thumbnail part and the problem part of the hover are about the same image.
+      const problemPath = (/^(\S+\.png): /.exec(text) || [])[1];
+      if (problemPath) assert.ok(text.includes(`${path.basename(problemPath)} — labelled`), `hover: the thumbnail part is about ${problemPath}`);
+      await shotBoth('2e-hover-thumbnail', async () => {
+        if (!(await img.first().isVisible().catch(() => false))) {
+          const box = await line.boundingBox();
+          await page.mouse.move(box.x + 30, box.y + box.height / 2);
+          await page.mouse.move(box.x + 40, box.y + box.height / 2);
+          await img.first().waitFor({ timeout: 5_000 });
+        }
+      });
+      await page.mouse.move(5, 500);
     });
 
     // ---------------------------------------------------------------- 3. report webview
@@ -530,7 +561,7 @@ async function main() {
     // ---------------------------------------------------------------- 5. both themes
     await step(5, 'every step captured in Default Dark Modern and Default Light Modern, nothing blank', async () => {
       const names = shots.map((x) => path.basename(x));
-      const expected = { 1: ['1-problems'], 2: ['2a-issue-line', '2b-quick-fix', '2c-after-rerun'], '2u': ['2d-undo-issues-doc'], 3: ['3-report', '3a-report-cell', '3b-relabelled'], '3u': ['3c-undo-report'], 4: ['4-map-tooltip'] };
+      const expected = { 1: ['1-problems'], 2: ['2a-issue-line', '2b-quick-fix', '2c-after-rerun'], '2u': ['2d-undo-issues-doc'], '2h': ['2e-hover-thumbnail'], 3: ['3-report', '3a-report-cell', '3b-relabelled'], '3u': ['3c-undo-report'], 4: ['4-map-tooltip'] };
       for (const r of results.filter((x) => x.ok)) {
         for (const n of expected[r.n] ?? []) for (const t of ['dark', 'light']) assert.ok(names.includes(`vscode-${t}-${n}.png`), `vscode-${t}-${n}.png`);
       }

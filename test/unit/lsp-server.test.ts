@@ -46,6 +46,7 @@ async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings
     },
     findCsv: async () => undefined,
     countImages: opts.countImages,
+    thumbnails: async (_r, items) => items.map((it) => ({ dataUri: `data:image/webp;base64,${Buffer.from(it.hash).toString('base64')}` })),
     reviewStore: () => ({
       setCorrect: (entries) => void reviews.push(...entries.map((e) => ({ hash: e.hash, path: e.path }))),
       clearCorrect: (hashes) => hashes.forEach((h) => reviews.splice(reviews.findIndex((r) => r.hash === h), 1)),
@@ -307,6 +308,24 @@ test('a folder without usable images: one clear message, no analysis, nothing wr
     const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: lsp.issuesUriFor(h.root) });
     assert.match(doc.text, /No images found/);
     assert.ok(!h.notes.some((n) => n.method === lsp.state.method && (n.params as lsp.StateParams).state === 'running'), 'no "running" state, so no progress UI');
+  } finally {
+    h.close();
+  }
+});
+
+test('hover on an issue line: the thumbnail (data: URI), the file name, given and suggested label', async () => {
+  const h = await start();
+  try {
+    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
+    const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: summary.issuesUri });
+    const line = doc.text.split('\n').findIndex((l) => l.startsWith('shirt/a.png'));
+    assert.ok(line > 0);
+    const hover = (await h.client.sendRequest('textDocument/hover', { textDocument: { uri: summary.issuesUri }, position: { line, character: 2 } })) as { contents: { kind: string; value: string } };
+    assert.equal(hover.contents.kind, 'markdown');
+    assert.match(hover.contents.value, /^!\[a\.png\]\(data:image\/webp;base64,[A-Za-z0-9+/=]+\|width=160\)/);
+    assert.match(hover.contents.value, /\*\*a\.png\*\* — labelled \*\*shirt\*\* · suggested \*\*T-shirt\*\* \(classifier 91%\)/);
+    const none = await h.client.sendRequest('textDocument/hover', { textDocument: { uri: summary.issuesUri }, position: { line: 0, character: 2 } });
+    assert.equal(none, null, 'no hover on the header');
   } finally {
     h.close();
   }
