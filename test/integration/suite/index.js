@@ -115,11 +115,16 @@ test('the preferred quick fix relabels (ImageFolder: the image moves to the clas
 });
 
 test("'Label is correct' stores a review in the engine cache and hides the issue", async () => {
-  const d = vscode.languages.getDiagnostics(state.uri).find((x) => codeOf(x) === 'label');
-  assert.ok(d, 'a label diagnostic left');
-  const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', state.uri, d.range);
-  const correct = actions.find((a) => a.title.startsWith('Label is correct'));
-  assert.ok(correct);
+  // The relabel's incremental re-run can republish while we ask (lines shift): ask again until the
+  // diagnostic and its quick fixes come from the same publication.
+  let correct;
+  await waitFor("a 'Label is correct' quick fix on a label diagnostic", async () => {
+    const d = vscode.languages.getDiagnostics(state.uri).find((x) => codeOf(x) === 'label');
+    if (!d) return false;
+    const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', state.uri, d.range);
+    correct = (actions || []).find((a) => a.title.startsWith('Label is correct'));
+    return !!correct;
+  }, 15_000);
   const rel = correct.command.arguments[0].paths[0];
   state.confirmed = rel;
   const before = vscode.languages.getDiagnostics(state.uri).length;
