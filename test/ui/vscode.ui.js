@@ -16,6 +16,7 @@
  *      Ctrl+Shift+Z redoes it;
  *   2h. hovering an issue line shows the image's thumbnail, its file name and labels;
  *   3u. `u` in the report grid undoes the relabel, Ctrl+Shift+Z in the report redoes it (VS Code keybinding);
+ *   3p. Ctrl+Z with a problem focused in the Problems panel undoes the last decision, Ctrl+Shift+Z redoes it;
  *   4. hovering a map point shows the tooltip with a thumbnail;
  *   6. a folder that is not a dataset: Analyze says "No images found …; expected root/<class>/<image> …",
  *      the status item says "no images", and nothing is written (no .labellint/);
@@ -43,8 +44,8 @@ const h = require('../integration/harness');
 const REPO = h.REPO;
 const ARTIFACTS = path.join(REPO, 'artifacts', 'ui');
 const TOTAL_BUDGET_MS = Number(process.env.LABELLINT_UI_TIMEOUT_MS || 420_000);
-/** Steps 1, 2, 2u, 2h, 3, 3u, 4, 5, 6. */
-const STEPS = 9;
+/** Steps 1, 2, 2u, 2h, 3, 3u, 3p, 4, 5, 6. */
+const STEPS = 10;
 const ANALYSIS_TIMEOUT_MS = 240_000;
 const RERUN_TIMEOUT_MS = 120_000;
 const THEMES = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
@@ -416,19 +417,25 @@ async function main() {
     await step('2h', 'hovering an issue line shows the thumbnail, the file name and the labels', async () => {
       const line = page.locator('.editor-group-container .view-line').filter({ hasText: /\.png\s+\S+\s+→\s+\S+/ }).nth(2); // \s: the editor renders spaces as U+00A0
       const img = page.locator('.monaco-hover img');
-      await waitFor('a hover with a loaded thumbnail', async () => {
+      const hoverText = async () => ((await page.locator('.monaco-hover:has(img)').first().textContent().catch(() => '')) || '').replace(/\s+/g, ' ').trim();
+      // The thumbnail part and the problem part must be about the same image. While a re-run republishes, VS Code
+      // can briefly show the problem of a neighbouring line (its markers follow the document refresh a moment
+      // later), so the hover is asked again until both agree.
+      let text = '';
+      await waitFor('a hover with a loaded thumbnail of the hovered issue', async () => {
         const box = await line.boundingBox().catch(() => null);
         if (!box) return false;
+        await page.mouse.move(5, 500);
         await page.mouse.move(box.x + 30, box.y + box.height / 2);
         await page.mouse.move(box.x + 40, box.y + box.height / 2);
-        return img.first().evaluate((i) => i.complete && i.naturalWidth > 0, null, { timeout: 3_000 }).catch(() => false);
-      }, 20_000, 500);
-      const text = ((await page.locator('.monaco-hover:has(img)').first().textContent()) || '').replace(/\s+/g, ' ').trim();
+        const loaded = await img.first().evaluate((i) => i.complete && i.naturalWidth > 0, null, { timeout: 3_000 }).catch(() => false);
+        if (!loaded) return false;
+        text = await hoverText();
+        const problemPath = (/^(\S+\.png): /.exec(text) || [])[1];
+        return !!problemPath && text.includes(`${path.basename(problemPath)} — labelled`);
+      }, 30_000, 1_000);
       log(`  hover: ${text.slice(0, 200)}`);
       assert.match(text, /\.png — labelled \S+/);
-      // The thumbnail part and the problem part of the hover are about the same image.
-      const problemPath = (/^(\S+\.png): /.exec(text) || [])[1];
-      if (problemPath) assert.ok(text.includes(`${path.basename(problemPath)} — labelled`), `hover: the thumbnail part is about ${problemPath}`);
       await shotBoth('2e-hover-thumbnail', async () => {
         if (!(await img.first().isVisible().catch(() => false))) {
           const box = await line.boundingBox();
@@ -530,6 +537,28 @@ async function main() {
       log(`  u undid and Ctrl+Shift+Z redid ${rel} → ${to} from the report`);
     });
 
+    // ---------------------------------------------------------------- 3p. undo / redo from the Problems panel
+    await step('3p', 'Ctrl+Z on a focused problem in the Problems panel undoes the last decision; Ctrl+Shift+Z redoes it', async () => {
+      assert.ok(state.webview, 'step 3 relabelled a file');
+      const { rel, to } = state.webview;
+      await page.keyboard.press('Control+Shift+M');
+      await page.locator('.markers-panel').waitFor({ state: 'visible', timeout: 15_000 });
+      const focusProblem = async () => {
+        await page.locator('.markers-panel .monaco-list-row').filter({ hasText: /mislabelled/ }).first().click();
+        await page.locator('.markers-panel .monaco-list-row.focused').first().waitFor({ timeout: 5_000 });
+      };
+      await focusProblem();
+      await page.keyboard.press('Control+z');
+      await waitFor(`${rel} back in place`, () => fs.existsSync(path.join(root, rel)) && !fs.existsSync(path.join(root, to)), 15_000);
+      await toast(/Undid: Relabelled/).first().waitFor({ timeout: 10_000 });
+      await shotBoth('3d-undo-problems');
+      await focusProblem();
+      await page.keyboard.press('Control+Shift+z');
+      await waitFor(`${rel} moved again`, () => !fs.existsSync(path.join(root, rel)) && fs.existsSync(path.join(root, to)), 15_000);
+      log(`  Ctrl+Z / Ctrl+Shift+Z on a focused problem undid and redid ${rel} → ${to}`);
+      await page.keyboard.press('Control+j'); // give the report its height back for step 4
+    });
+
     // ---------------------------------------------------------------- 4. map tooltip
     await step(4, 'hover a map point: tooltip with a thumbnail', async () => {
       const f = frame();
@@ -561,7 +590,7 @@ async function main() {
     // ---------------------------------------------------------------- 5. both themes
     await step(5, 'every step captured in Default Dark Modern and Default Light Modern, nothing blank', async () => {
       const names = shots.map((x) => path.basename(x));
-      const expected = { 1: ['1-problems'], 2: ['2a-issue-line', '2b-quick-fix', '2c-after-rerun'], '2u': ['2d-undo-issues-doc'], '2h': ['2e-hover-thumbnail'], 3: ['3-report', '3a-report-cell', '3b-relabelled'], '3u': ['3c-undo-report'], 4: ['4-map-tooltip'] };
+      const expected = { 1: ['1-problems'], 2: ['2a-issue-line', '2b-quick-fix', '2c-after-rerun'], '2u': ['2d-undo-issues-doc'], '2h': ['2e-hover-thumbnail'], 3: ['3-report', '3a-report-cell', '3b-relabelled'], '3u': ['3c-undo-report'], '3p': ['3d-undo-problems'], 4: ['4-map-tooltip'] };
       for (const r of results.filter((x) => x.ok)) {
         for (const n of expected[r.n] ?? []) for (const t of ['dark', 'light']) assert.ok(names.includes(`vscode-${t}-${n}.png`), `vscode-${t}-${n}.png`);
       }
