@@ -50,6 +50,7 @@ class App {
   /** Paths the grid shows, in order: a re-run of the same source keeps this order (review stays put). */
   private shownPaths: string[] = [];
   private hideDecided = false;
+  private gridPanel!: HTMLElement;
   private readonly strictness = h('input', { type: 'range', min: '0.2', max: '1', step: '0.05', value: '0.5', class: 'strictness', 'aria-label': 'Review queue threshold: P(label wrong)' }) as HTMLInputElement;
   private readonly strictnessText = h('span', { class: 'muted strictness-text' });
 
@@ -72,6 +73,7 @@ class App {
 
     const mapPanel = h('section', { class: 'panel map-panel' });
     const gridPanel = h('section', { class: 'panel grid-panel' });
+    this.gridPanel = gridPanel;
     const btn = (text: string, title: string, fn: () => void): HTMLButtonElement => {
       const b = h('button', { class: 'secondary', text, title });
       b.addEventListener('click', fn);
@@ -210,7 +212,10 @@ class App {
       rowTitle: 'given',
       colTitle: 'suggested',
       describe: (i, j, v, share) => `given ${d.classes[i]}, suggested ${d.classes[j]}: ${v} image${v === 1 ? '' : 's'} (${pct(share)} of the images labelled ${d.classes[i]}); click to show exactly these`,
-      onCell: (i, j) => this.setSource({ kind: 'cell', given: d.classes[i], predicted: d.classes[j] }),
+      onCell: (i, j) => {
+        this.setSource({ kind: 'cell', given: d.classes[i], predicted: d.classes[j] });
+        this.revealGrid();
+      },
     });
     renderMatrix(this.noiseEl, {
       classes: d.classes,
@@ -236,13 +241,24 @@ class App {
     const decided = [...new Set([...this.journal.values()].map((x) => x.path))];
     const s = summarize(p.result, { off: p.off, decided });
     renderHeader(this.headerEl, p.result, p.root, s, {
-      onIssue: (k: IssueKind) => this.setSource({ kind: 'issue', issue: k }),
+      onIssue: (k: IssueKind) => {
+        this.setSource({ kind: 'issue', issue: k });
+        this.revealGrid();
+      },
       onReview: (minP) => {
         this.strictness.value = String(minP);
         this.strictnessText.textContent = `${Math.round(minP * 100)}%`;
         this.setSource({ kind: 'review', minP });
+        this.revealGrid();
       },
     });
+  }
+
+  /** A click elsewhere (matrix cell, issue chip) changed the grid: bring it into view when the layout put it off-screen, and focus it. */
+  private revealGrid(): void {
+    const r = this.gridPanel.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight * 0.5) this.gridPanel.scrollIntoView({ block: 'start' });
+    this.grid.focus();
   }
 
   /** The path an image has now, after a decision moved it. */
