@@ -92,7 +92,7 @@ export function badgeFor(kinds: readonly string[]): string {
   return 'Q';
 }
 
-/** A count as a badge: 1–9 as is, more as '9+'. */
+/** A count as a badge (VS Code shows at most two characters): 1–99 as is, more as '99' (the tooltip has the exact count). */
 export function countBadge(n: number): string {
-  return n > 9 ? '9+' : String(n);
+  return n > 99 ? '99' : String(n);
 }
