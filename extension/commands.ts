@@ -8,9 +8,12 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import * as lsp from '../protocol/lsp';
 import type { Issue } from '../protocol/results';
-import { applyPlan } from './apply';
 import type { Ctx } from './ctx';
-import { cleanedLabelsCsv, totalIssues } from './format';
+import { cleanedLabelsCsv, doneMessage, totalIssues } from './format';
+import { ImagePreview } from './preview';
+import { fixQueue } from '../protocol/summary';
+import { Config } from './config';
+import { decide, undoRedo } from './decisions';
 
 type Cmd = (...args: unknown[]) => unknown;
 interface CommandFactory {
@@ -50,45 +53,22 @@ function analyzeCommand(ctx: Ctx): Cmd {
       void vscode.window.showInformationMessage('LabelLint: open a dataset folder first.');
       return;
     }
+    ctx.explicitRuns++;
+    let s: Awaited<ReturnType<Ctx['analyze']>>;
     try {
-      const s = await ctx.analyze(root);
-      if (!s) return; // cancelled
-      const n = totalIssues(s);
-      const pick = await vscode.window.showInformationMessage(
-        `LabelLint: ${n} issue${n === 1 ? '' : 's'} in ${s.images} images (${(s.elapsedMs / 1000).toFixed(1)} s, ${s.backend}).`,
-        ...(n > 0 ? ['Show Issues', 'Fix Next'] : []),
-      );
-      if (pick === 'Show Issues') await openIssues(ctx, root);
-      if (pick === 'Fix Next') await vscode.commands.executeCommand('labelLint.fixNextIssue');
-    } catch (err) {
-      void vscode.window.showErrorMessage(`LabelLint: analysis failed: ${errorText(err)}`);
+      s = await ctx.analyze(root);
+    } catch {
+      return; // the state notification already said why, with Show Output
+    } finally {
+      ctx.explicitRuns--;
     }
+    if (!s) return; // cancelled, or an empty folder (said by the state notification)
+    const n = totalIssues(s);
+    const pick = await vscode.window.showInformationMessage(doneMessage(s), ...(n > 0 ? ['Show Report', 'Show Issues', 'Fix Next'] : ['Show Report']));
+    if (pick === 'Show Report') await vscode.commands.executeCommand('labelLint.showReport');
+    if (pick === 'Show Issues') await openIssues(ctx, root);
+    if (pick === 'Fix Next') await vscode.commands.executeCommand('labelLint.fixNextIssue');
   };
-}
-
-async function relabel(ctx: Ctx, args: lsp.ApplyRelabelArgs): Promise<void> {
-  const plan = await ctx.requireClient().sendRequest(lsp.relabel, args);
-  const out = await applyPlan(ctx, plan, 'Relabel');
-  if (!out) return;
-  const e = ctx.sessionEdits(plan.root);
-  for (const p of out.applied) {
-    const item = args.items.find((i) => i.path === p);
-    const move = plan.edits.find((x) => x.path === p && x.kind === 'move');
-    if (item) e.relabelled.set(p, { label: item.newLabel, newPath: move?.kind === 'move' ? move.newPath : undefined });
-  }
-}
-
-async function quarantine(ctx: Ctx, args: lsp.PathsArgs): Promise<void> {
-  const plan = await ctx.requireClient().sendRequest(lsp.quarantine, args);
-  const out = await applyPlan(ctx, plan, 'Move to quarantine');
-  if (out) for (const p of out.applied) ctx.sessionEdits(plan.root).quarantined.add(p);
-}
-
-async function markCorrect(ctx: Ctx, args: lsp.PathsArgs): Promise<void> {
-  const r = await ctx.requireClient().sendRequest(lsp.markCorrect, args);
-  for (const p of r.accepted) ctx.sessionEdits(args.root).confirmed.add(p);
-  if (r.message) void vscode.window.showInformationMessage(`LabelLint: ${r.message}`);
-  for (const f of r.refused) void vscode.window.showWarningMessage(`LabelLint: ${f.path}: ${f.reason}`);
 }
 
 /** One issue at a time: the image opens beside, a QuickPick offers the labels (suggested first). */
@@ -101,11 +81,10 @@ function fixNextIssue(ctx: Ctx): Cmd {
       void vscode.window.showInformationMessage('LabelLint: no analysis yet. Run "LabelLint: Analyze Dataset" first.');
       return;
     }
-    const edits = ctx.sessionEdits(root);
+    // The same filter as every count (protocol/summary): kinds off, decisions in force.
+    const decided = (await ctx.journalState(root)).decisions.map((d) => d.path);
     const given = new Map(result.images.map((im) => [im.path, im.givenLabel]));
-    const todo: Issue[] = result.issues
-      .filter((i) => i.kind === 'label' && !edits.relabelled.has(i.path) && !edits.quarantined.has(i.path) && !edits.confirmed.has(i.path))
-      .sort((a, b) => b.score - a.score);
+    const todo: Issue[] = fixQueue(result, { off: new Config().offKinds, decided });
     if (todo.length === 0) {
       void vscode.window.showInformationMessage('LabelLint: no label issues left.');
       return;
@@ -114,14 +93,10 @@ function fixNextIssue(ctx: Ctx): Cmd {
     for (let n = 0; n < todo.length; n++) {
       const issue = todo[n];
       const g = given.get(issue.path) ?? '?';
-      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(path.join(root, ...issue.path.split('/'))), {
-        preview: true,
-        preserveFocus: true,
-        viewColumn: vscode.ViewColumn.Beside,
-      });
       const sug = issue.suggestedLabel;
+      ImagePreview.show(ctx, root, { path: issue.path, given: g, suggested: sug, caption: `${n + 1} of ${todo.length} label issues` });
       const items: Pick[] = [];
-      if (sug) items.push({ label: `$(lightbulb) ${sug}`, description: `suggested, ${Math.round((issue.suggestedProb ?? 0) * 100)}%`, action: 'relabel', label_: sug });
+      if (sug) items.push({ label: `$(lightbulb) ${sug}`, description: `suggested: classifier probability ${Math.round((issue.suggestedProb ?? 0) * 100)}%`, action: 'relabel', label_: sug });
       for (const c of result.classes) if (c !== sug && c !== g) items.push({ label: c, action: 'relabel', label_: c });
       items.push(
         { label: '', kind: vscode.QuickPickItemKind.Separator, action: 'skip' },
@@ -130,15 +105,18 @@ function fixNextIssue(ctx: Ctx): Cmd {
         { label: '$(arrow-right) Skip', action: 'skip' },
       );
       const pick = await vscode.window.showQuickPick(items, {
-        title: `LabelLint ${n + 1}/${todo.length}: ${issue.path} — labelled '${g}'`,
+        title: `LabelLint ${n + 1}/${todo.length}: ${path.posix.basename(issue.path)} — labelled '${g}' (${issue.path})`,
         placeHolder: 'Choose the right label (Esc stops)',
         ignoreFocusOut: true,
       });
-      if (!pick) return;
+      if (!pick) {
+        ImagePreview.close();
+        return;
+      }
       try {
-        if (pick.action === 'relabel' && pick.label_) await relabel(ctx, { root, items: [{ path: issue.path, newLabel: pick.label_ }] });
-        else if (pick.action === 'correct') await markCorrect(ctx, { root, paths: [issue.path] });
-        else if (pick.action === 'quarantine') await quarantine(ctx, { root, paths: [issue.path] });
+        if (pick.action === 'relabel' && pick.label_) await decide(ctx, { root, action: 'relabel', items: [{ path: issue.path, newLabel: pick.label_ }] });
+        else if (pick.action === 'correct') await decide(ctx, { root, action: 'correct', paths: [issue.path] });
+        else if (pick.action === 'quarantine') await decide(ctx, { root, action: 'quarantine', paths: [issue.path] });
       } catch (err) {
         void vscode.window.showErrorMessage(`LabelLint: ${errorText(err)}`);
       }
@@ -159,15 +137,19 @@ function exportCleanedLabels(ctx: Ctx): Cmd {
       void vscode.window.showInformationMessage('LabelLint: no analysis yet.');
       return;
     }
-    const e = ctx.sessionEdits(root);
+    const decisions = (await ctx.journalState(root)).decisions;
+    const relabelled = new Map(decisions.filter((d) => d.action === 'relabel' && d.label).map((d) => [d.path, { label: d.label!, newPath: d.newPath }]));
+    const quarantined = new Set(decisions.filter((d) => d.action === 'quarantine').map((d) => d.path));
     const target = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.file(path.join(root, 'labels.cleaned.csv')),
       filters: { CSV: ['csv'] },
       title: 'Export cleaned labels (path,label)',
     });
     if (!target) return;
-    await vscode.workspace.fs.writeFile(target, Buffer.from(cleanedLabelsCsv(result.images, e.relabelled, e.quarantined), 'utf8'));
-    void vscode.window.showInformationMessage(`LabelLint: wrote ${target.fsPath} (${e.relabelled.size} relabels applied).`);
+    await vscode.workspace.fs.writeFile(target, Buffer.from(cleanedLabelsCsv(result.images, relabelled, quarantined), 'utf8'));
+    void vscode.window.showInformationMessage(
+      `LabelLint: wrote ${target.fsPath} (${relabelled.size} relabel${relabelled.size === 1 ? '' : 's'} and ${quarantined.size} quarantined image${quarantined.size === 1 ? '' : 's'} from the journal, undone ones excluded).`,
+    );
   };
 }
 
@@ -197,9 +179,11 @@ export const COMMANDS: Record<string, CommandFactory> = {
       }
     },
   },
-  [lsp.Commands.applyRelabel]: { enabled: (ctx) => (a) => relabel(ctx, a as lsp.ApplyRelabelArgs) },
-  [lsp.Commands.applyQuarantine]: { enabled: (ctx) => (a) => quarantine(ctx, a as lsp.PathsArgs) },
-  [lsp.Commands.markCorrect]: { enabled: (ctx) => (a) => markCorrect(ctx, a as lsp.PathsArgs) },
+  [lsp.Commands.applyRelabel]: { enabled: (ctx) => (a) => decide(ctx, { ...(a as lsp.ApplyRelabelArgs), action: 'relabel' }) },
+  [lsp.Commands.applyQuarantine]: { enabled: (ctx) => (a) => decide(ctx, { ...(a as lsp.PathsArgs), action: 'quarantine' }) },
+  [lsp.Commands.markCorrect]: { enabled: (ctx) => (a) => decide(ctx, { ...(a as lsp.PathsArgs), action: 'correct' }) },
+  [lsp.Commands.undo]: { enabled: undoRedo('undo') },
+  [lsp.Commands.redo]: { enabled: undoRedo('redo') },
 };
 
 /** Registers every command once; each call picks the enabled or disabled variant by the server's state now. */
@@ -210,6 +194,7 @@ export function registerCommands(ctx: Ctx): void {
     ctx.extDisposables.push(
       vscode.commands.registerCommand(name, async (...args: unknown[]) => {
         try {
+          if (!ctx.isRunning) await ctx.whenStarted(); // a command right after activation waits for the server
           return await (ctx.isRunning ? enabled : disabled)(...args);
         } catch (err) {
           void vscode.window.showErrorMessage(`LabelLint: ${errorText(err)}`);

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { sanitizeSettings, type Settings } from '../protocol/settings';
 import type { ConfigurationPayload } from '../protocol/lsp';
+import type { IssueKind } from '../protocol/results';
 
 export const SECTION = 'labelLint';
 
@@ -40,6 +41,12 @@ export class Config {
 
   settings(): Settings {
     return sanitizeSettings(this.rawSettings());
+  }
+
+  /** Issue kinds set to 'off' (the summary filter every count uses). */
+  get offKinds(): IssueKind[] {
+    const sev = this.settings().severities;
+    return (Object.keys(sev) as IssueKind[]).filter((k) => sev[k] === 'off');
   }
 
   get autoAnalyze(): boolean {

@@ -20,34 +20,45 @@ import type { AnalysisResult } from '../protocol/results';
 import { Config } from './config';
 import { RestartBudget } from './restartBudget';
 import { Badges, IssuesDocuments, StatusItem } from './views';
+import { doneMessage, overallPercentOf, progressMessage } from './format';
 
 /** Path of the server module relative to the extension root. */
 export const SERVER_MODULE = 'out/server/main.js';
+/** An explicit Analyze repeats the "no images" message only when the last one is older than this. */
+const EMPTY_REPEAT_MS = 5_000;
 /** Grace period for the server to exit on stop. */
 const STOP_TIMEOUT_MS = 2_000;
 /** Files whose changes make the server re-analyse (it ignores dot folders such as `.labellint/`). */
 const WATCH_GLOB = '**/*.{png,PNG,jpg,JPG,jpeg,JPEG,bmp,gif,webp,tif,tiff,csv,CSV}';
-
-/** What the user accepted in this session, per root: for the cleaned-labels export and the fix walk. */
-export interface SessionEdits {
-  readonly relabelled: Map<string, { label: string; newPath?: string }>;
-  readonly quarantined: Set<string>;
-  readonly confirmed: Set<string>;
-}
 
 export class Ctx {
   private client: LanguageClient | undefined;
   private clientDisposables: vscode.Disposable[] = [];
   private readonly budget = new RestartBudget();
   private readonly summaries = new Map<string, lsp.ResultSummary>();
-  private readonly edits = new Map<string, SessionEdits>();
+  private readonly journalEmitter = new vscode.EventEmitter<lsp.JournalState>();
+  /** The journal of a root changed (decision, undo, redo): the report redraws decided tiles. */
+  readonly onDidChangeJournal = this.journalEmitter.event;
   private readonly resultsEmitter = new vscode.EventEmitter<lsp.ResultSummary>();
   readonly onDidAnalyze = this.resultsEmitter.event;
+  private readonly rootEmitter = new vscode.EventEmitter<string>();
+  /** What a root shows changed: a new result, or the folder turned out to hold no images. */
+  readonly onDidChangeRoot = this.rootEmitter.event;
   readonly output: vscode.OutputChannel;
   readonly status: StatusItem;
   readonly badges: Badges;
   readonly issues: IssuesDocuments;
   private readyResolve!: () => void;
+  /** The client's start, while it is starting (commands wait for it instead of saying "not running"). */
+  private starting: Promise<void> | undefined;
+  /** Per root: the cancellable notification of a first run, while it is open. */
+  private readonly firstRun = new Map<string, { report: (p: lsp.ProgressParams) => void; end: () => void; shown: boolean }>();
+  /** Per root: when it was last told that it holds no images (auto-runs repeat silently; no duplicate toasts). */
+  private readonly toldEmpty = new Map<string, number>();
+  /** Per root: why there is no result because the folder holds no images. */
+  private readonly empties = new Map<string, string>();
+  /** Explicit Analyze commands in flight: they report their own outcome, so the state handler stays quiet. */
+  explicitRuns = 0;
   /** Resolves once the server said it is ready (for the API and integration tests). */
   readonly ready = new Promise<void>((r) => (this.readyResolve = r));
 
@@ -62,6 +73,8 @@ export class Ctx {
       this.badges,
       this.issues,
       this.resultsEmitter,
+      this.rootEmitter,
+      this.journalEmitter,
       vscode.window.registerFileDecorationProvider(this.badges),
       vscode.workspace.registerTextDocumentContentProvider(lsp.ISSUES_SCHEME, this.issues),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -112,7 +125,7 @@ export class Ctx {
       documentSelector: [{ scheme: lsp.ISSUES_SCHEME }, { scheme: 'file', pattern: '**/*.{csv,CSV}' }],
       synchronize: { fileEvents: watcher },
       // A function, so a restart after a crash sends the configuration of that moment.
-      initializationOptions: (): lsp.InitializationOptions => Config.payload(),
+      initializationOptions: (): lsp.InitializationOptions => ({ ...Config.payload(), ownProgress: true }),
       outputChannel: this.output,
       errorHandler: this.errorHandler(),
     };
@@ -121,15 +134,31 @@ export class Ctx {
     this.clientDisposables.push(
       watcher,
       client.onNotification(lsp.serverReady, () => this.readyResolve()),
-      client.onNotification(lsp.progress, (p) => this.status.progress(p.progress, p.backend)),
+      client.onNotification(lsp.progress, (p) => {
+        this.status.progress(p.progress, p.backend);
+        this.firstRun.get(p.root)?.report(p);
+      }),
       client.onNotification(lsp.state, (s) => this.onState(s)),
       client.onNotification(lsp.resultsReady, (s) => this.onResults(s)),
       client.onNotification(lsp.issuesDocumentChanged, (p) => this.issues.changed(p.uris)),
+      client.onNotification(lsp.didChangeJournal, (st) => this.onJournal(st)),
       client.onDidChangeState((e) => {
         if (e.newState === State.Stopped) this.status.stopped('The LabelLint server stopped.');
       }),
     );
-    await client.start();
+    this.starting = client.start();
+    try {
+      await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  /** Waits (at most `ms`) for a client that is starting, so a command run right after activation finds it running. */
+  async whenStarted(ms = 15_000): Promise<void> {
+    const s = this.starting;
+    if (!s) return;
+    await Promise.race([s.catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
   }
 
   async stop(): Promise<void> {
@@ -178,9 +207,30 @@ export class Ctx {
   }
 
   private onState(s: lsp.StateParams): void {
-    if (s.state === 'failed') {
+    if (s.state !== 'running') this.endFirstRun(s.root);
+    if (s.state === 'running') {
+      this.toldEmpty.delete(s.root);
+      if (!this.summaries.has(s.root)) this.startFirstRun(s.root);
+    } else if (s.state === 'empty') {
+      const message = s.message ?? 'No images found.';
+      this.empties.set(s.root, message);
+      this.summaries.delete(s.root);
+      this.rootEmitter.fire(s.root); // open views re-ask and show the message
+      this.badges.update({ root: s.root, clear: true });
+      this.status.empty(message);
+      this.log(message);
+      const last = this.toldEmpty.get(s.root);
+      if (last === undefined || (this.explicitRuns > 0 && Date.now() - last > EMPTY_REPEAT_MS)) {
+        this.toldEmpty.set(s.root, Date.now());
+        void vscode.window.showInformationMessage(`LabelLint: ${message}`);
+      }
+    } else if (s.state === 'failed') {
       this.status.failed(s.message ?? 'unknown error');
       this.log(`Analysis of ${s.root} failed: ${s.message ?? ''}`);
+      void vscode.window.showErrorMessage(`LabelLint: the analysis failed: ${s.message ?? 'unknown error'}`, 'Show Output', 'Retry').then((pick) => {
+        if (pick === 'Show Output') this.output.show(true);
+        if (pick === 'Retry') void vscode.commands.executeCommand('labelLint.analyze');
+      });
     } else if (s.state === 'cancelled') {
       const last = this.summaries.get(s.root);
       if (last) this.status.summary(last);
@@ -188,24 +238,75 @@ export class Ctx {
     }
   }
 
+  /** The first run of a root gets a cancellable notification with phase, images/s and ETA. */
+  private startFirstRun(root: string): void {
+    if (this.firstRun.has(root)) return;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const entry = { report: (_p: lsp.ProgressParams): void => undefined, end: resolve, shown: true };
+    this.firstRun.set(root, entry);
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `LabelLint: analysing ${root.split(/[\\/]/).pop() || root}`, cancellable: true },
+      (progress, token) => {
+        let last = 0;
+        entry.report = (p) => {
+          const pct = overallPercentOf(p.progress);
+          progress.report({ message: progressMessage(p.progress, p.backend), increment: Math.max(0, pct - last) });
+          last = Math.max(last, pct);
+        };
+        token.onCancellationRequested(() => {
+          if (this.isRunning) void this.client!.sendNotification(lsp.cancel, { root });
+        });
+        return done;
+      },
+    );
+  }
+
+  private endFirstRun(root: string): boolean {
+    const e = this.firstRun.get(root);
+    if (!e) return false;
+    this.firstRun.delete(root);
+    e.end();
+    return e.shown;
+  }
+
   private onResults(s: lsp.ResultSummary): void {
+    const first = !this.summaries.has(s.root);
+    this.empties.delete(s.root);
     this.summaries.set(s.root, s);
+    if (first && this.explicitRuns === 0) {
+      // The first result of an automatic run: say it is done, with the way in (an explicit Analyze says it itself).
+      void vscode.window.showInformationMessage(doneMessage(s), 'Show Report', 'Show Issues').then((pick) => {
+        if (pick === 'Show Report') void vscode.commands.executeCommand('labelLint.showReport');
+        if (pick === 'Show Issues') void vscode.commands.executeCommand('labelLint.showIssues');
+      });
+    }
     this.status.summary(s);
     this.badges.update(s);
     this.resultsEmitter.fire(s);
+    this.rootEmitter.fire(s.root);
+    if (this.isRunning) void this.journalState(s.root).then((st) => this.onJournal(st), () => undefined);
+  }
+
+  /** Why `root` has no result when its folder holds no usable images; undefined otherwise. */
+  emptyMessage(root: string): string | undefined {
+    return this.empties.get(root);
   }
 
   summary(root?: string): lsp.ResultSummary | undefined {
     return root ? this.summaries.get(root) : this.summaries.values().next().value;
   }
 
-  sessionEdits(root: string): SessionEdits {
-    let e = this.edits.get(root);
-    if (!e) {
-      e = { relabelled: new Map(), quarantined: new Set(), confirmed: new Set() };
-      this.edits.set(root, e);
-    }
-    return e;
+  /** The journal's state for `root` (decisions in force, what undo/redo would do): the one record of decisions. */
+  journalState(root: string): Promise<lsp.JournalState> {
+    return this.requireClient().sendRequest(lsp.journalState, { root });
+  }
+
+  onJournal(state: lsp.JournalState): void {
+    // Keybinding contexts: Ctrl+Z / Ctrl+Shift+Z in the Problems panel run LabelLint's undo only when it has a step.
+    void vscode.commands.executeCommand('setContext', 'labelLint.hasUndo', state.undo !== undefined);
+    void vscode.commands.executeCommand('setContext', 'labelLint.hasRedo', state.redo !== undefined);
+    this.journalEmitter.fire(state);
   }
 
   /** The dataset root a command acts on: the only one, or the one the user picks. */

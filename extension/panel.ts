@@ -8,7 +8,9 @@
  * shape, paths that are images of the current result, labels that are its classes; then each path
  * must resolve inside the root) and refused with a log line otherwise. Relabel / mark correct /
  * quarantine run the registered quick-fix commands (`lsp.Commands.*`), so the view and the
- * lightbulb share one code path: server plan → `applyPlan` → one WorkspaceEdit → Undo works.
+ * lightbulb share one code path: the server carries the decision out and records it in the journal;
+ * `u` / Ctrl+Z in the view run `LabelLint: Undo`. Thumbnails come from the server (`lsp.thumbnails`):
+ * the extension host never loads sharp or any engine code.
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
@@ -18,15 +20,26 @@ import * as wv from '../protocol/webview';
 import type { AnalysisResult } from '../protocol/results';
 // eslint-disable-next-line no-restricted-imports -- issue 14: host-side page shell lives in webview/; move it to extension/ (lead decides)
 import { renderPage } from '../webview/page';
-// eslint-disable-next-line no-restricted-imports -- issue 11/14: loads sharp into the extension host; helper "review" replaces it with a server request
-import { resolveInsideRoot, thumbDir, ThumbnailCache } from '../server/engine/dataset/thumbs';
 import { Config } from './config';
+import { decide } from './decisions';
 import type { Ctx } from './ctx';
 
 /** The compiled webview bundle (webview/tsconfig.json `outDir`), relative to the extension root. */
 export const WEBVIEW_BUNDLE_DIR = ['out', 'webview'] as const;
 /** Entry module inside the bundle (`rootDir` is the repository, so sources keep their folders). */
 export const WEBVIEW_ENTRY = [...WEBVIEW_BUNDLE_DIR, 'webview', 'main.js'] as const;
+/** The server's thumbnail cache folder under a dataset root (a resource root of the view). */
+const THUMB_DIR = ['.labellint', 'thumbs'] as const;
+
+/** Absolute path of a dataset-relative `/` path, or null when it would leave the root (a second line of defence). */
+export function resolveInsideRoot(root: string, rel: string): string | null {
+  if (rel.length === 0 || rel.includes('\\') || rel.includes('\0') || rel.startsWith('/') || /^[A-Za-z]:/.test(rel)) return null;
+  const segs = rel.split('/');
+  if (segs.some((s) => s === '' || s === '.' || s === '..')) return null;
+  const base = path.resolve(root);
+  const abs = path.resolve(base, ...segs);
+  return abs.startsWith(base.endsWith(path.sep) ? base : base + path.sep) ? abs : null;
+}
 
 interface Scope extends wv.MessageScope {
   readonly hashOf: ReadonlyMap<string, string>;
@@ -38,7 +51,6 @@ export class ReportPanel {
 
   private readonly disposables: vscode.Disposable[] = [];
   private scope: Scope | undefined;
-  private thumbs: ThumbnailCache;
   private loading: Promise<void> | undefined;
 
   /** Opens the report for `root` (asks when there are several), or brings the open one forward. */
@@ -93,7 +105,7 @@ export class ReportPanel {
       enableForms: false,
       enableCommandUris: false,
       retainContextWhenHidden: false, // view state survives through getState/setState; the host re-sends the result
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...WEBVIEW_BUNDLE_DIR), vscode.Uri.file(thumbDir(root))],
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...WEBVIEW_BUNDLE_DIR), vscode.Uri.file(path.join(root, ...THUMB_DIR))],
     };
   }
 
@@ -102,14 +114,16 @@ export class ReportPanel {
     private readonly ctx: Ctx,
     private root: string,
   ) {
-    this.thumbs = new ThumbnailCache(root);
     panel.title = ReportPanel.title(root);
     panel.webview.html = this.html();
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
-      ctx.onDidAnalyze((s) => {
-        if (s.root === this.root) void this.sendResult();
+      ctx.onDidChangeRoot((root) => {
+        if (root === this.root) void this.sendResult();
+      }),
+      ctx.onDidChangeJournal((st) => {
+        if (st.root === this.root) void this.post(wv.didChangeDecisions.create({ decisions: st.decisions, undo: st.undo, redo: st.redo }));
       }),
     );
   }
@@ -117,7 +131,6 @@ export class ReportPanel {
   private setRoot(root: string): void {
     this.root = root;
     this.scope = undefined;
-    this.thumbs = new ThumbnailCache(root);
     this.panel.title = ReportPanel.title(root);
     this.panel.webview.options = ReportPanel.options(this.ctx, root);
     this.panel.webview.html = this.html(); // reload: the page asks for the result with `ready`
@@ -149,7 +162,7 @@ export class ReportPanel {
       try {
         result = this.ctx.isRunning ? await this.ctx.getResult(root) : null;
         if (!this.ctx.isRunning) message = 'The LabelLint server is not running. Run "LabelLint: Restart Server".';
-        else if (!result) message = 'No analysis yet. Run "LabelLint: Analyze Dataset".';
+        else if (!result) message = this.ctx.emptyMessage(root) ?? 'No analysis yet. Run "LabelLint: Analyze Dataset".';
       } catch (err) {
         message = `Could not load the analysis: ${err instanceof Error ? err.message : String(err)}`;
       }
@@ -161,7 +174,11 @@ export class ReportPanel {
             hashOf: new Map(result.images.map((i) => [i.path, i.hash])),
           }
         : undefined;
-      await this.post(wv.didChangeResult.create({ root, result, message }));
+      await this.post(wv.didChangeResult.create({ root, result, message, off: new Config(vscode.Uri.file(root)).offKinds }));
+      if (result) {
+        const st = await this.ctx.journalState(root).catch(() => undefined);
+        if (st && root === this.root) await this.post(wv.didChangeDecisions.create({ decisions: st.decisions, undo: st.undo, redo: st.redo }));
+      }
     })().finally(() => (this.loading = undefined));
     return this.loading;
   }
@@ -175,7 +192,7 @@ export class ReportPanel {
     }
     const m = v.message;
     // Second line of defence: every path must resolve inside the root.
-    const paths = m.method === 'ready' || m.method === 'undo' ? [] : 'paths' in m.params ? m.params.paths : [m.params.path];
+    const paths = m.method === 'ready' || m.method === 'undo' || m.method === 'redo' ? [] : 'paths' in m.params ? m.params.paths : [m.params.path];
     const outside = paths.find((p) => resolveInsideRoot(this.root, p) === null);
     if (outside !== undefined) {
       this.log(`refused '${m.method}': ${JSON.stringify(outside)} is outside ${this.root}`);
@@ -199,7 +216,10 @@ export class ReportPanel {
           await vscode.commands.executeCommand('revealInExplorer', this.uriOf(m.params.path));
           return;
         case 'undo':
-          await vscode.commands.executeCommand('undo');
+          await vscode.commands.executeCommand(lsp.Commands.undo, { root: this.root });
+          return;
+        case 'redo':
+          await vscode.commands.executeCommand(lsp.Commands.redo, { root: this.root });
           return;
         case 'thumbnails':
           return await this.answerThumbnails(m.id, m.params.paths);
@@ -214,53 +234,31 @@ export class ReportPanel {
     return vscode.Uri.file(resolveInsideRoot(this.root, rel)!);
   }
 
-  /**
-   * Runs the quick-fix command for an action and tells the webview what landed, by comparing the
-   * session's edit record before and after (the commands record exactly the applied paths).
-   */
+  /** Carries out a decision (same path as the quick fix) and tells the webview what landed. */
   private async act(action: wv.ActionKind, paths: readonly string[], label?: string): Promise<void> {
     const root = this.root;
-    const edits = this.ctx.sessionEdits(root);
-    const before = new Map(paths.map((p) => [p, edits.relabelled.get(p)]));
-    if (action === 'relabel') {
-      const args: lsp.ApplyRelabelArgs = { root, items: paths.map((p) => ({ path: p, newLabel: label! })) };
-      await vscode.commands.executeCommand(lsp.Commands.applyRelabel, args);
-    } else {
-      const args: lsp.PathsArgs = { root, paths };
-      await vscode.commands.executeCommand(action === 'markCorrect' ? lsp.Commands.markCorrect : lsp.Commands.applyQuarantine, args);
-    }
-    const landed = (p: string): boolean =>
+    const params: lsp.DecideParams & { root: string } =
       action === 'relabel'
-        ? edits.relabelled.get(p) !== before.get(p) && edits.relabelled.get(p)?.label === label
-        : action === 'markCorrect'
-          ? edits.confirmed.has(p)
-          : edits.quarantined.has(p);
-    const applied = paths.filter(landed);
-    await this.post(wv.didApply.create({ action, applied, notApplied: paths.filter((p) => !landed(p)), label }));
+        ? { root, action: 'relabel', items: paths.map((p) => ({ path: p, newLabel: label! })) }
+        : { root, action: action === 'markCorrect' ? 'correct' : 'quarantine', paths };
+    const r = await decide(this.ctx, params);
+    const applied = r ? [...r.applied] : [];
+    await this.post(wv.didApply.create({ action, applied, notApplied: paths.filter((p) => !applied.includes(p)), label }));
   }
 
   private async answerThumbnails(id: number, paths: readonly string[]): Promise<void> {
-    const scope = this.scope!;
-    const persist = vscode.workspace.isTrusted; // untrusted: nothing is written; thumbnails go inline
+    const persist = vscode.workspace.isTrusted; // untrusted: nothing is written; thumbnails come inline
     const uris: Record<string, string | null> = {};
-    await Promise.all(
-      paths.map(async (p) => {
-        const abs = resolveInsideRoot(this.root, p)!;
-        const hash = scope.hashOf.get(p);
-        try {
-          if (persist && hash) {
-            const file = await this.thumbs.ensure({ absPath: abs, hash });
-            uris[p] = file ? this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : null;
-          } else {
-            const bytes = await this.thumbs.render(abs);
-            uris[p] = bytes ? `data:image/webp;base64,${bytes.toString('base64')}` : null;
-          }
-        } catch (err) {
-          this.log(`thumbnail of ${p}: ${err instanceof Error ? err.message : String(err)}`);
-          uris[p] = null;
-        }
-      }),
-    );
+    try {
+      const r = await this.ctx.requireClient().sendRequest(lsp.thumbnails, { root: this.root, paths, persist });
+      for (const p of paths) {
+        const t = r.thumbs[p];
+        uris[p] = t?.file ? this.panel.webview.asWebviewUri(vscode.Uri.file(t.file)).toString() : (t?.dataUri ?? null);
+      }
+    } catch (err) {
+      this.log(`thumbnails: ${err instanceof Error ? err.message : String(err)}`);
+      for (const p of paths) uris[p] = null;
+    }
     await this.post(wv.thumbnails.respond(id, { uris }));
   }
 

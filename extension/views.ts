@@ -34,6 +34,12 @@ export class StatusItem implements vscode.Disposable {
     this.idle(summaryText(s), `${summaryTooltip(s)}\nClick to show the issues.`, 'labelLint.showIssues');
   }
 
+  /** The folder has no usable images: one clear message, nothing looks healthy. */
+  empty(message: string): void {
+    this.idle('$(circle-slash) LabelLint: no images', `${message}\nClick to analyse again.`, 'labelLint.analyze');
+    this.item.backgroundColor = undefined;
+  }
+
   failed(message: string): void {
     this.idle('$(error) LabelLint', `Analysis failed: ${message}\nClick to retry.`, 'labelLint.analyze');
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');

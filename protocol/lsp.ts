@@ -10,6 +10,7 @@ import { NotificationType, NotificationType0, RequestType } from 'vscode-languag
 import type { AnalysisProgress } from './progress';
 import type { AnalysisResult, IssueKind } from './results';
 import type { DatasetLayout } from './dataset';
+import type { IssueSummary } from './summary';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation
@@ -24,6 +25,11 @@ export interface InitializationOptions {
   readonly trusted: boolean;
   /** Run an analysis as soon as the server starts. */
   readonly autoAnalyze: boolean;
+  /**
+   * The client shows its own progress (one status item, a cancellable notification for the first run) from
+   * `labelLint/progress`: the server then sends no `window/workDoneProgress` (which VS Code would show as a second item).
+   */
+  readonly ownProgress?: boolean;
 }
 
 /** Sent by the client as `workspace/didChangeConfiguration` params' `settings`. */
@@ -48,6 +54,9 @@ export interface ResultSummary {
   readonly layout: DatasetLayout;
   readonly images: number;
   readonly classes: readonly string[];
+  /** The counts every view shows (`protocol/summary` summarize: same filter everywhere). */
+  readonly summary: IssueSummary;
+  /** = summary.byKind (kept for older readers). */
   readonly counts: { readonly [K in IssueKind]: number };
   readonly cvAccuracy: number;
   readonly estimatedNoiseRate: number;
@@ -81,12 +90,13 @@ export interface ProgressParams {
 /** Server → client. Progress of a running analysis (also reported through `window/workDoneProgress`). */
 export const progress = new NotificationType<ProgressParams>('labelLint/progress');
 
-export type RunState = 'running' | 'done' | 'cancelled' | 'failed';
+/** 'empty': the folder has no usable images; nothing was analysed and nothing written (no `.labellint/`). */
+export type RunState = 'running' | 'done' | 'cancelled' | 'failed' | 'empty';
 
 export interface StateParams {
   readonly root: string;
   readonly state: RunState;
-  /** For 'failed': the error message. */
+  /** For 'failed': the error message; for 'empty': what was expected. */
   readonly message?: string;
 }
 
@@ -104,7 +114,7 @@ export interface GetResultParams {
 export const getResult = new RequestType<GetResultParams, AnalysisResult | null, void>('labelLint/getResult');
 
 // ---------------------------------------------------------------------------------------------
-// Fixes. The server plans; the extension applies the plan as one WorkspaceEdit (so Undo works).
+// Fixes. The server plans and (through `decide`) carries them out, recording each decision in the journal.
 
 export interface RelabelItem {
   /** Path relative to the dataset root, `/` separators, exactly as in the result. */
@@ -154,7 +164,7 @@ export interface EditPlan {
   readonly refused: readonly Refusal[];
 }
 
-/** Client → server. Plans relabels: ImageFolder → collision-free moves; CSV → label-field edits. */
+/** Client → server. Plans relabels (a dry run, nothing changes): ImageFolder → collision-free moves; CSV → label-field edits. */
 export const relabel = new RequestType<RelabelParams, EditPlan, void>('labelLint/relabel');
 
 export interface PathsParams {
@@ -162,23 +172,92 @@ export interface PathsParams {
   readonly paths: readonly string[];
 }
 
-/** Client → server. Plans moves into `<root>/_quarantine/<original folder>/` (collision-free). */
+/** Client → server. Plans moves into `<root>/_quarantine/<original folder>/` (collision-free; a dry run). */
 export const quarantine = new RequestType<PathsParams, EditPlan, void>('labelLint/quarantine');
 
-/** Client → server. The extension applied (part of) a plan; the server drops the stale issues until the next run. */
-export const didApplyEdits = new NotificationType<PathsParams>('labelLint/didApplyEdits');
+// ---------------------------------------------------------------------------------------------
+// Decisions: carried out by the server and recorded in the dataset's journal (`.labellint/journal.jsonl`),
+// the one record of what people decided. `relabel` / `quarantine` above only plan (a dry run).
 
-export interface MarkCorrectResult {
-  /** Paths no longer flagged (in this session at least). */
-  readonly accepted: readonly string[];
-  /** True when the review was stored in the engine cache (survives restarts). */
-  readonly stored: boolean;
-  readonly refused: readonly Refusal[];
-  readonly message?: string;
+export type DecisionAction = 'relabel' | 'quarantine' | 'correct';
+
+export interface DecideParams {
+  readonly root?: string;
+  readonly action: DecisionAction;
+  /** For 'relabel'. */
+  readonly items?: readonly RelabelItem[];
+  /** For 'quarantine' and 'correct'. */
+  readonly paths?: readonly string[];
 }
 
-/** Client → server. A person confirmed the given labels; the server stores the review in the engine cache. */
-export const markCorrect = new RequestType<PathsParams, MarkCorrectResult, void>('labelLint/markCorrect');
+/** One image's decision in force (keyed by the path it had in the analysed result). */
+export interface DecidedImage {
+  readonly path: string;
+  readonly action: DecisionAction;
+  readonly label?: string;
+  readonly newPath?: string;
+}
+
+export interface JournalState {
+  readonly root: string;
+  /** What Undo / Redo would do next ("Relabelled 00131.png → trouser"), absent when nothing. */
+  readonly undo?: string;
+  readonly redo?: string;
+  readonly decisions: readonly DecidedImage[];
+}
+
+export interface DecideResult {
+  /** Paths whose decision was carried out (all of the request's valid paths, or none: a decision is atomic). */
+  readonly applied: readonly string[];
+  readonly refused: readonly Refusal[];
+  /** "Relabelled 00131.png → trouser", or why nothing happened. */
+  readonly message: string;
+  readonly state: JournalState;
+}
+
+/** Client → server. Carry out a decision (moves / CSV edit / review) and record it as one journal entry. */
+export const decide = new RequestType<DecideParams, DecideResult, void>('labelLint/decide');
+
+export interface UndoResult {
+  /** False when there was nothing to undo/redo or it was refused (then `message` says why; nothing changed). */
+  readonly done: boolean;
+  /** "Undid: Relabelled 00131.png → trouser (file back at shirt/00131.png)". */
+  readonly message: string;
+  /** Paths of the images the step was about. */
+  readonly paths: readonly string[];
+  readonly state: JournalState;
+}
+
+/** Client → server. Undo the last decision of `root` (restores files / CSV bytes exactly). */
+export const undo = new RequestType<AnalyzeParams, UndoResult, void>('labelLint/undo');
+
+/** Client → server. Redo the last undone decision of `root`. */
+export const redo = new RequestType<AnalyzeParams, UndoResult, void>('labelLint/redo');
+
+/** Client → server. The journal's state (what undo/redo would do, decisions in force). */
+export const journalState = new RequestType<AnalyzeParams, JournalState, void>('labelLint/journalState');
+
+/** Server → client. The journal of `root` changed (a decision, undo, redo, or a recovery after a crash). */
+export const didChangeJournal = new NotificationType<JournalState>('labelLint/didChangeJournal');
+
+// ---------------------------------------------------------------------------------------------
+// Thumbnails (the server owns the thumbnail cache; the extension never loads sharp)
+
+export interface ThumbnailParams {
+  readonly root?: string;
+  /** Root-relative image paths as in the result. */
+  readonly paths: readonly string[];
+  /** True: write/read `<root>/.labellint/thumbs/`; false (untrusted): render in memory only. */
+  readonly persist: boolean;
+}
+
+export interface ThumbnailResult {
+  /** Per path: an absolute file path of the cached thumbnail (persist) or a `data:` URI; null when undecodable. */
+  readonly thumbs: Readonly<Record<string, { readonly file?: string; readonly dataUri?: string } | null>>;
+}
+
+/** Client → server. Thumbnails for these images (report grid, hovers). */
+export const thumbnails = new RequestType<ThumbnailParams, ThumbnailResult, void>('labelLint/thumbnails');
 
 // ---------------------------------------------------------------------------------------------
 // The issues document: a text home for ImageFolder diagnostics (VS Code asks for code actions only on text documents).
@@ -222,6 +301,8 @@ export const Commands = {
   applyRelabel: 'labelLint.applyRelabel',
   applyQuarantine: 'labelLint.applyQuarantine',
   markCorrect: 'labelLint.markCorrect',
+  undo: 'labelLint.undo',
+  redo: 'labelLint.redo',
 } as const;
 
 export type ApplyRelabelArgs = RelabelParams & { readonly root: string };

@@ -161,8 +161,11 @@ export const openFile = new IpcCommand<PathParams>('openFile', isPath);
 /** Webview → host. Reveal the image in the Explorer. */
 export const revealFile = new IpcCommand<PathParams>('revealFile', isPath);
 
-/** Webview → host. Run VS Code's Undo (the relabels are WorkspaceEdits, so Undo reverts them). */
+/** Webview → host. `LabelLint: Undo`: revert the last decision recorded in the journal. */
 export const undo = new IpcCommand<EmptyParams>('undo', isEmpty);
+
+/** Webview → host. `LabelLint: Redo`. */
+export const redo = new IpcCommand<EmptyParams>('redo', isEmpty);
 
 export interface ThumbnailsResult {
   /** Webview URI of each requested path's thumbnail, null when the file could not be decoded. */
@@ -177,7 +180,7 @@ export const thumbnails = new IpcRequest<PathsParams, ThumbnailsResult>(
 );
 
 /** Every message the webview may send, for the host's dispatcher. */
-export const WEBVIEW_COMMANDS = [ready, relabel, markCorrect, quarantine, openFile, revealFile, undo] as const;
+export const WEBVIEW_COMMANDS = [ready, relabel, markCorrect, quarantine, openFile, revealFile, undo, redo] as const;
 export const WEBVIEW_REQUESTS = [thumbnails] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +193,8 @@ export interface ResultParams {
   readonly result: AnalysisResult | null;
   /** Why there is no result (server not running, no analysis yet). */
   readonly message?: string;
+  /** Issue kinds set to 'off' in the settings: the summary filter every count uses (`protocol/summary`). */
+  readonly off?: readonly IssueKind[];
 }
 
 /** Host → webview. A (new) result; the view re-renders and keeps its selection where it can. */
@@ -219,6 +224,28 @@ export const didApply = new IpcNotification<DidApplyParams>(
     Array.isArray(x.notApplied),
 );
 
+export interface DecidedImage {
+  /** The image's path in the result the decision was made on. */
+  readonly path: string;
+  readonly action: 'relabel' | 'quarantine' | 'correct';
+  readonly label?: string;
+  readonly newPath?: string;
+}
+
+export interface DecisionsParams {
+  /** Decisions in force (from the journal); a decided tile shows its decision instead of disappearing. */
+  readonly decisions: readonly DecidedImage[];
+  /** What Undo / Redo would do next. */
+  readonly undo?: string;
+  readonly redo?: string;
+}
+
+/** Host → webview. The journal changed (decision, undo, redo). */
+export const didChangeDecisions = new IpcNotification<DecisionsParams>(
+  'didChangeDecisions',
+  (x): x is DecisionsParams => isRecord(x) && Array.isArray(x.decisions),
+);
+
 /** Host → webview. An analysis of this root started (running) or ended. */
 export const didChangeRunning = new IpcNotification<{ readonly running: boolean }>(
   'didChangeRunning',
@@ -239,7 +266,7 @@ export type WebviewMessage =
   | { readonly method: 'relabel'; readonly kind: 'command'; readonly params: RelabelParams }
   | { readonly method: 'markCorrect' | 'quarantine'; readonly kind: 'command'; readonly params: PathsParams }
   | { readonly method: 'openFile' | 'revealFile'; readonly kind: 'command'; readonly params: PathParams }
-  | { readonly method: 'undo'; readonly kind: 'command'; readonly params: EmptyParams }
+  | { readonly method: 'undo' | 'redo'; readonly kind: 'command'; readonly params: EmptyParams }
   | { readonly method: 'thumbnails'; readonly kind: 'request'; readonly id: number; readonly params: PathsParams };
 
 export type Validation = { readonly ok: true; readonly message: WebviewMessage } | { readonly ok: false; readonly reason: string; readonly id?: number };
@@ -260,7 +287,7 @@ export function validateWebviewMessage(raw: unknown, scope: MessageScope | undef
     const known = [...WEBVIEW_COMMANDS, ...WEBVIEW_REQUESTS].some((m) => m.method === raw.method && m.kind === raw.kind);
     return { ok: false, id, reason: known ? `bad params for '${method}'` : `unknown message '${raw.kind}:${method}'` };
   }
-  if (message.method === 'ready' || message.method === 'undo') return { ok: true, message };
+  if (message.method === 'ready' || message.method === 'undo' || message.method === 'redo') return { ok: true, message };
   if (!scope) return { ok: false, id, reason: `'${method}' before a result was loaded` };
   const paths = 'paths' in message.params ? message.params.paths : [message.params.path];
   const unknown = paths.find((p) => !scope.paths.has(p));

@@ -30,6 +30,11 @@ export interface GridEvents {
   onTyping(text: string): void;
 }
 
+/** Broken (undecodable) images have no prediction and are not offered Relabel or Mark correct. */
+export function canRelabel(im: { readonly suggestedLabel: string | null; readonly issueKinds: readonly string[] }): boolean {
+  return im.suggestedLabel !== null && !im.issueKinds.includes('broken');
+}
+
 export class GridView {
   readonly scroller = h('div', { class: 'grid-scroll', tabindex: 0, role: 'grid', 'aria-label': 'Images: arrows move, digits or first letters relabel, Enter accepts the suggestion, c marks correct, u undoes' });
   private readonly spacer = h('div', { class: 'grid-spacer' });
@@ -174,6 +179,8 @@ export class GridView {
         img.addEventListener('load', () => img.classList.toggle('pixelated', img.naturalWidth < 64), { once: true });
       } else img.replaceWith(h('span', { class: 'no-thumb muted', text: 'no preview' }));
     });
+    // A file that could not be decoded has no prediction: it can be quarantined or opened, not relabelled.
+    const broken = !canRelabel(im);
     const select = h('select', { class: 'relabel', title: 'Relabel (digits / first letters)', 'aria-label': `Relabel ${im.path}` });
     select.append(h('option', { value: '', text: 'Relabel…' }));
     const hints = new Map(shortcutHints(d.classes).map((x) => [x.label, x]));
@@ -185,7 +192,7 @@ export class GridView {
     for (const c of order) {
       if (c === im.givenLabel) continue;
       const k = keyText(c);
-      select.append(h('option', { value: c, text: `${c === sugg ? '★ ' : ''}${c}${c === sugg ? ` (${pct(im.suggestedProb, 0)})` : ''}${k ? `  [${k}]` : ''}` }));
+      select.append(h('option', { value: c, text: `${c === sugg ? '★ ' : ''}${c}${c === sugg ? ` (classifier ${pct(im.suggestedProb, 0)})` : ''}${k ? `  [${k}]` : ''}` }));
     }
     select.addEventListener('change', () => {
       if (select.value) this.ev.relabel([im.path], select.value);
@@ -203,16 +210,16 @@ export class GridView {
     const el = h('div', { class: `tile${im.issueKinds.includes('label') ? ' has-label-issue' : ''}${dec ? ` decided ${dec.state}` : ''}`, 'data-pos': pos, 'data-path': im.path, role: 'gridcell' },
       h('div', { class: 'thumb' }, img),
       h('div', { class: 'name', title: im.path, text: baseName(im.path) }),
-      h('div', { class: 'labels', title: `given ${im.givenLabel}${sugg ? `, suggested ${sugg} (${pct(im.suggestedProb, 0)})` : ''} · label quality ${pct(im.labelQuality, 0)}` },
+      h('div', { class: 'labels', title: `given ${im.givenLabel}${sugg ? `, suggested ${sugg} (classifier probability ${pct(im.suggestedProb, 0)})` : ''} · P(label wrong) ${pct(im.pLabelWrong, 0)} · label quality ${pct(im.labelQuality, 0)} (lower = more likely mislabelled)` },
         h('span', { class: 'label-given', text: im.givenLabel }),
         differs ? h('span', { class: 'arrow', text: ' → ' }) : null,
         differs ? h('span', { class: 'label-suggested', text: sugg }) : null,
-        h('span', { class: 'quality muted', text: ` ${pct(im.labelQuality, 0)}` })),
+        broken ? null : h('span', { class: 'quality muted', text: ` P(wrong) ${pct(im.pLabelWrong, 0)}` })),
       h('div', { class: 'kinds' }, ...im.issueKinds.map((k) => h('span', { class: `kind kind-${k}`, text: k }))),
       dec ? h('div', { class: `decision ${dec.state}`, text: dec.what }) : null,
       h('div', { class: 'actions' },
-        select,
-        btn('✓', `Mark '${im.givenLabel}' correct (c)`, () => this.ev.markCorrect([im.path])),
+        broken ? h('span', { class: 'muted no-relabel', text: 'unreadable file' }) : select,
+        broken ? null : btn('✓', `Mark '${im.givenLabel}' correct (c)`, () => this.ev.markCorrect([im.path])),
         btn('⊘', 'Move to quarantine', () => this.ev.quarantine([im.path])),
         btn('↗', 'Open file', () => this.ev.openFile(im.path)),
       ),
@@ -243,7 +250,7 @@ export class GridView {
       case 'undo':
         return this.ev.undo();
       case 'relabel':
-        if (im && a.label !== im.givenLabel) {
+        if (im && canRelabel(im) && a.label !== im.givenLabel) {
           this.ev.relabel([im.path], a.label);
           this.setCursor(this.cursorPos + 1);
         }
@@ -255,7 +262,7 @@ export class GridView {
         }
         return;
       case 'correct':
-        if (im) {
+        if (im && canRelabel(im)) {
           this.ev.markCorrect([im.path]);
           this.setCursor(this.cursorPos + 1);
         }

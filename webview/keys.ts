@@ -2,7 +2,10 @@
  * Keyboard review in the image grid, as a pure function from a key press to an action:
  *   arrows move, Home/End jump; 1–9 (and 0 for the 10th) relabel to that class; letters type the
  *   first letters of a class name and relabel as soon as exactly one class matches (`tr` → trouser,
- *   `ts` → tshirt_top); Enter accepts the suggestion; `c` marks correct; `u` or Ctrl/Cmd+Z undo.
+ *   `ts` → tshirt_top); Enter accepts the suggestion; `c` marks correct; `u` undoes.
+ * Ctrl/Cmd+Z and Ctrl/Cmd+Shift+Z are left to VS Code, whose keybindings run `LabelLint: Undo` / `Redo`
+ * while the report is the active panel (handling them here too would undo twice: VS Code forwards every
+ * key press in a webview to its keybinding service).
  * `c` and `u` are commands only as the first letter typed, so classes starting with them are reached
  * by digit or by the menu. The typed prefix is forgotten after `TYPE_AHEAD_MS` without a key.
  */
@@ -48,7 +51,6 @@ const none = (t: TypeAhead, handled = false): KeyOutcome => ({ action: { kind: '
 export function keyAction(input: KeyInput, classes: readonly string[], columns: number, state: TypeAhead, now: number): KeyOutcome {
   const t = now - state.at > TYPE_AHEAD_MS ? NO_TYPE_AHEAD : state;
   const mod = !!(input.ctrlKey || input.metaKey);
-  if (mod && !input.altKey && input.key.toLowerCase() === 'z') return { action: { kind: 'undo' }, typeAhead: NO_TYPE_AHEAD, handled: true };
   if (mod || input.altKey) return none(t);
   const cols = Math.max(1, Math.floor(columns));
   switch (input.key) {

@@ -172,8 +172,9 @@ export class MapView {
     c.stroke();
     c.globalAlpha = 1;
     // What the grid shows now.
+    // Selection style: rings in the foreground colour (never a class colour), the cursor as a double ring.
     if (this.highlight.length > 0) {
-      c.strokeStyle = th.focus;
+      c.strokeStyle = th.fg;
       c.lineWidth = 1.5;
       c.beginPath();
       const hr = r + 3.5;
@@ -184,12 +185,15 @@ export class MapView {
       }
       c.stroke();
     }
-    for (const [i, colour, extra] of [[this.cursor, th.focus, 7], [this.hover, th.fg, 5]] as const) {
+    for (const [i, colour, extra] of [[this.cursor, th.fg, 7], [this.hover, th.muted, 5]] as const) {
       if (i < 0 || i >= d.n) continue;
-      c.strokeStyle = colour;
-      c.lineWidth = 2.5;
+      c.lineWidth = 4.5;
+      c.strokeStyle = th.bg;
       c.beginPath();
       c.arc(sx[i], sy[i], r + extra, 0, 2 * Math.PI);
+      c.stroke();
+      c.strokeStyle = colour;
+      c.lineWidth = 2;
       c.stroke();
     }
     this.lastDrawMs = performance.now() - t0;

@@ -39,7 +39,7 @@ button.link { background: none; border: none; color: var(--vscode-textLink-foreg
 .chip-count { font-weight: 700; }
 .rates-box { background: var(--vscode-editorWidget-background, #252526); border: 1px solid var(--vscode-widget-border, var(--vscode-panel-border, #454545)); border-radius: 4px; padding: 8px 12px; }
 .box-title { font-weight: 600; margin-bottom: 6px; }
-.class-rates { max-height: 150px; overflow-y: auto; }
+.class-rates { max-height: 32em; overflow-y: auto; } /* 20 classes fit; more scroll */
 .rate-row { display: grid; grid-template-columns: minmax(60px, 110px) 1fr 48px; gap: 8px; align-items: center; font-size: 0.92em; line-height: 1.55; }
 .rate-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .rate-track { height: 7px; background: var(--vscode-editor-inactiveSelectionBackground, rgba(128,128,128,0.2)); border-radius: 3px; overflow: hidden; }
@@ -50,7 +50,14 @@ button.link { background: none; border: none; color: var(--vscode-textLink-foreg
 @media (max-width: 1000px) { .row.two, .health { grid-template-columns: minmax(0, 1fr); } }
 .panel { border: 1px solid var(--vscode-panel-border, #454545); border-radius: 4px; padding: 10px 12px; min-width: 0;
   background: var(--vscode-sideBar-background, var(--vscode-editor-background, #1e1e1e)); }
-.grid-panel { margin-top: 16px; }
+.workspace { display: grid; grid-template-columns: minmax(0, 3fr) minmax(340px, 2fr); gap: 16px; margin-top: 16px; align-items: start; }
+.side { display: flex; flex-direction: column; gap: 16px; min-width: 0; }
+@media (max-width: 1000px) { .workspace { grid-template-columns: minmax(0, 1fr); } }
+.strictness-box { display: inline-flex; align-items: center; gap: 6px; }
+.strictness { width: 110px; }
+.strictness-text { font-variant-numeric: tabular-nums; min-width: 3ch; }
+.no-relabel { flex: 1; font-size: 0.85em; }
+.chip.kind-possible { border-style: dashed; }
 .panel-head { display: flex; align-items: baseline; gap: 10px; flex-wrap: wrap; margin-bottom: 8px; }
 .panel-head .spacer { flex: 1; }
 .hint { font-size: 0.88em; }
@@ -76,7 +83,7 @@ table.matrix.clickable td.cell:not(.empty):hover { outline: 1px solid var(--vsco
 table.matrix td.cell.selected { outline: 2px solid var(--vscode-focusBorder, #007fd4) !important; outline-offset: -2px; }
 
 .map-panel { display: flex; flex-direction: column; }
-.map-wrap { position: relative; flex: 1; min-height: 380px; border: 1px solid var(--vscode-panel-border, #454545); border-radius: 2px; overflow: hidden; }
+.map-wrap { position: relative; flex: 1; min-height: 320px; border: 1px solid var(--vscode-panel-border, #454545); border-radius: 2px; overflow: hidden; }
 .map-canvas { position: absolute; inset: 0; touch-action: none; cursor: grab; }
 .map-box { position: absolute; border: 1px dashed var(--vscode-focusBorder, #007fd4); background: color-mix(in srgb, var(--vscode-focusBorder, #007fd4) 12%, transparent); pointer-events: none; }
 .map-tooltip { position: absolute; z-index: 4; display: flex; gap: 10px; padding: 8px; max-width: 340px; pointer-events: none;
@@ -96,7 +103,7 @@ img.pixelated { image-rendering: pixelated; }
 
 .key-hints { display: flex; flex-direction: column; gap: 2px; font-size: 0.85em; margin: -2px 0 8px; }
 .typing { font-family: var(--vscode-editor-font-family, monospace); }
-.grid-scroll { position: relative; max-height: max(420px, 62vh); min-height: 120px; overflow-y: auto; overflow-x: hidden; border: 1px solid var(--vscode-panel-border, #454545); border-radius: 2px;
+.grid-scroll { position: relative; height: max(420px, calc(100vh - 200px)); min-height: 120px; overflow-y: auto; overflow-x: hidden; border: 1px solid var(--vscode-panel-border, #454545); border-radius: 2px;
   background: var(--vscode-editor-background, #1e1e1e); }
 .grid-spacer { position: relative; }
 .grid-empty { padding: 24px; }

@@ -14,13 +14,17 @@
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-types';
 import type { AnalysisResult, Issue, IssueKind } from '../../protocol/results';
 import type { Settings, Severity } from '../../protocol/settings';
+import { labelLevel } from '../../protocol/summary';
 import type { CsvTable } from './csv';
-import { percent, type IssuesDocument } from './issuesDocument';
+import { labelEvidence, type IssuesDocument } from './issuesDocument';
 
 export const SOURCE = 'labellint';
 
 /** README sections, one per issue kind (`#issue-<kind>` anchors). */
 export const README_URL = 'https://github.com/labellint/labellint/blob/main/README.md';
+
+/** Label issues whose suggested class has less than this probability are shown one severity lower: the model is unsure. */
+export const LOW_CONFIDENCE = 0.5;
 
 export interface DiagnosticData {
   readonly root: string;
@@ -43,27 +47,30 @@ const LSP_SEVERITY: Record<Exclude<Severity, 'off'>, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-/** LSP severity for an issue, or null when its kind is 'off'. Possible label issues (the review queue) drop one level, never louder than information. */
+/**
+ * LSP severity for an issue, or null when its kind is 'off'. A 'possible' label issue (the verdict's review
+ * queue) is at most information level (hint when the kind is set to information or lower); a label issue
+ * without a calibrated verdict whose suggested class is unsure drops one level. Never below hint.
+ */
 export function severityFor(issue: Issue, settings: Settings): DiagnosticSeverity | null {
   const s = settings.severities[issue.kind];
   if (s === 'off') return null;
   let sev = LSP_SEVERITY[s];
-  if (issue.kind === 'label' && issue.verdict === 'possible') {
-    // The review queue: below the confidence bar, so never louder than information.
-    sev = Math.min(DiagnosticSeverity.Hint, Math.max(DiagnosticSeverity.Information, sev + 1)) as DiagnosticSeverity;
+  if (labelLevel(issue) === 'possible') {
+    sev = Math.max(sev, sev >= DiagnosticSeverity.Information ? DiagnosticSeverity.Hint : DiagnosticSeverity.Information) as DiagnosticSeverity;
+  } else if (issue.kind === 'label' && issue.verdict === undefined && typeof issue.suggestedProb === 'number' && issue.suggestedProb < LOW_CONFIDENCE) {
+    sev = Math.min(DiagnosticSeverity.Hint, sev + 1) as DiagnosticSeverity;
   }
   return sev;
 }
 
+/** The Problems-panel message: starts with the image's path (so the Problems filter finds it by file name), every percentage says what it is. */
 export function messageFor(issue: Issue, givenLabel: string | null): string {
   if (issue.kind === 'label' && issue.suggestedLabel) {
-    const name = issue.path.slice(issue.path.lastIndexOf('/') + 1);
-    const p = typeof issue.pLabelWrong === 'number' ? `${percent(issue.pLabelWrong)} chance the label is wrong` : `suggested class ${percent(issue.suggestedProb)}`;
-    return issue.verdict === 'possible'
-      ? `${name}: label '${givenLabel ?? '?'}' may be wrong, maybe '${issue.suggestedLabel}' (${p}; review queue)`
-      : `${name}: labelled '${givenLabel ?? '?'}' but probably '${issue.suggestedLabel}' (${p})`;
+    const what = labelLevel(issue) === 'possible' ? 'possibly mislabelled' : 'probably mislabelled';
+    return `${issue.path}: ${what}: labelled '${givenLabel ?? '?'}', looks like '${issue.suggestedLabel}' (${labelEvidence(issue)})`;
   }
-  return issue.message;
+  return issue.message.startsWith(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
 }
 
 export function diagnosticKey(uri: string, d: Pick<Diagnostic, 'range' | 'code'>): string {

@@ -4,8 +4,9 @@
  * code actions only on text documents. Line numbers here are the diagnostics' line numbers.
  */
 import * as path from 'node:path';
-import { ISSUE_KINDS, type AnalysisResult, type Issue } from '../../protocol/results';
+import { ISSUE_KINDS, type AnalysisResult, type Issue, type IssueKind } from '../../protocol/results';
 import type { Settings } from '../../protocol/settings';
+import { labelLevel, openIssues, summarize, summaryLine, type SummaryFilter } from '../../protocol/summary';
 
 export interface IssueLine {
   /** 0-based line in the document. */
@@ -28,10 +29,25 @@ export function percent(p: number | undefined): string {
   return typeof p === 'number' && Number.isFinite(p) ? `${Math.round(p * 100)}%` : '?';
 }
 
-/** The line text for one issue (also used as the diagnostic's anchor text). */
+/**
+ * What a label issue's numbers mean, in words: the classifier's probability for the suggested class, and
+ * (when the verdict is calibrated) the probability that the given label is wrong.
+ */
+export function labelEvidence(issue: Issue): string {
+  // With a calibrated verdict, suggestedProb is P(true class = suggestion | image, given label); without one
+  // (a user's own predicted probabilities from an older report), the classifier's probability.
+  const parts =
+    typeof issue.pLabelWrong === 'number'
+      ? [`P(label wrong) ${percent(issue.pLabelWrong)}`, `'${issue.suggestedLabel ?? '?'}' ${percent(issue.suggestedProb)} likely`]
+      : [`classifier: ${percent(issue.suggestedProb)} '${issue.suggestedLabel ?? '?'}'`];
+  if (labelLevel(issue) === 'possible') parts.push('possible, review queue');
+  return parts.join(' · ');
+}
+
+/** The line text for one issue (also used as the diagnostic's anchor text). Starts with the path, so a filter on the file name finds it. */
 export function issueLineText(issue: Issue, givenLabel: string | null): string {
   if (issue.kind === 'label') {
-    return `${issue.path}  ${givenLabel ?? '?'} → ${issue.suggestedLabel ?? '?'}  (${percent(issue.suggestedProb)})`;
+    return `${issue.path}  ${givenLabel ?? '?'} → ${issue.suggestedLabel ?? '?'}  (${labelEvidence(issue)})`;
   }
   return `${issue.path}  [${issue.kind}] ${issue.message.replace(/\s*[\r\n]+\s*/g, ' ')}`;
 }
@@ -55,12 +71,15 @@ export interface FormatOptions {
   readonly suppressed?: ReadonlySet<string>;
 }
 
-/** Issues that are shown: kind not 'off', path not suppressed. Sorted by `compareIssues`. */
+/** The summary filter for these settings and decided paths: the one filter every count uses. */
+export function summaryFilter(settings: Settings, suppressed?: ReadonlySet<string>): SummaryFilter {
+  const off = (Object.keys(settings.severities) as IssueKind[]).filter((k) => settings.severities[k] === 'off');
+  return { off, decided: suppressed ?? new Set() };
+}
+
+/** Issues that are shown: kind not 'off', path not suppressed (`protocol/summary` openIssues). Sorted by `compareIssues`. */
 export function visibleIssues(result: AnalysisResult, settings: Settings, opts: FormatOptions = {}): Issue[] {
-  return result.issues
-    .filter((i) => settings.severities[i.kind] !== 'off' && !opts.suppressed?.has(i.path))
-    .slice()
-    .sort(compareIssues);
+  return openIssues(result, summaryFilter(settings, opts.suppressed)).sort(compareIssues);
 }
 
 export function formatIssuesDocument(result: AnalysisResult, settings: Settings, opts: FormatOptions = {}): IssuesDocument {
@@ -68,11 +87,12 @@ export function formatIssuesDocument(result: AnalysisResult, settings: Settings,
   const issues = visibleIssues(result, settings, opts);
   const name = path.basename(result.root) || result.root;
   const layout = result.layout === 'csv' ? 'labels CSV' : 'ImageFolder';
+  const summary = summarize(result, summaryFilter(settings, opts.suppressed));
   const header = [
-    `# LabelLint: ${issues.length} issue${issues.length === 1 ? '' : 's'} in ${name} (${layout}, ${result.images.length} images, ${result.classes.length} classes)`,
-    `# cross-validated accuracy ${percent(result.cvAccuracy)} · estimated label noise ${percent(result.estimatedNoiseRate)} · backend ${result.backend}`,
+    `# LabelLint: ${summaryLine(summary)} in ${name} (${layout}, ${result.images.length} images, ${result.classes.length} classes)`,
+    `# cross-validated accuracy ${percent(result.cvAccuracy)} (classifier vs. given labels) · estimated share of wrong labels ${percent(result.estimatedNoiseRate)} · backend ${result.backend}`,
     issues.length > 0
-      ? "# One line per issue. Fixes: in the Problems panel (Ctrl+Shift+M) use a problem's lightbulb or Ctrl+. on it, or run 'LabelLint: Fix Next Issue'."
+      ? "# One line per issue; hover a line to see the image. Fixes: in the Problems panel (Ctrl+Shift+M) use a problem's lightbulb or Ctrl+. on it, or run 'LabelLint: Fix Next Label Issue'. Ctrl+Z here: LabelLint: Undo."
       : '# No issues to show.',
     '',
   ];

@@ -4,8 +4,8 @@
  *
  * Flow: analyze → progress (custom notification + cancellable `window/workDoneProgress`) → result →
  * issues document + diagnostics (pure conversions) → `resultsReady`. File changes re-run the analysis
- * after a quiet period (the engine cache re-embeds only changed files). Fixes are planned here and
- * applied by the extension as WorkspaceEdits.
+ * after a quiet period (the engine cache re-embeds only changed files). Fixes are planned here, carried
+ * out here and recorded in the dataset's journal (`journal.ts`), which also serves undo and redo.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +23,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as lsp from '../../protocol/lsp';
 import { PHASES, type AnalysisProgress } from '../../protocol/progress';
-import { ISSUE_KINDS, type AnalysisResult, type IssueKind } from '../../protocol/results';
+import type { AnalysisResult, IssueKind } from '../../protocol/results';
 import { sanitizeSettings, type Settings } from '../../protocol/settings';
 import type { AnalyzeHooks } from '../engine/pipeline/analyze';
 import { codeActionsFor } from './codeActions';
@@ -31,11 +31,16 @@ import { readCsvTable, type CsvTable } from './csv';
 import { decodeCsv, type DecodedCsv } from '../engine/dataset/csvCodec';
 import { Debouncer } from './debounce';
 import { diagnosticKey, isDiagnosticData, SOURCE, toDiagnostics, type DiagnosticData } from './diagnostics';
-import { formatIssuesDocument, type IssuesDocument } from './issuesDocument';
+import { formatIssuesDocument, issueAtLine, summaryFilter, type IssuesDocument } from './issuesDocument';
+import { labelLevel, openIssues, summarize } from '../../protocol/summary';
 import { planQuarantine, planRelabel, QUARANTINE_DIR, type PlanContext } from './plan';
+import { decisionMessage, decisionsFromPlan, opsFromPlan, undoMessage } from './decide';
+import { Journal, JournalError, type JournalEntry, type ReviewStore } from './journal';
 import { fileUri, isInside, uriToPath } from './uris';
 import { WarmEmbedder } from './warm';
 
+/** Width of the thumbnail in a hover (CSS px): small images are scaled up so a 28 px digit is visible. */
+const HOVER_THUMB_PX = 160;
 /** Progress notifications are sent at most this often (ms), plus on every phase change. */
 const PROGRESS_INTERVAL_MS = 100;
 /**
@@ -51,6 +56,11 @@ export function isIgnoredSegment(seg: string): boolean {
  * analyse at all until the folder is trusted — "nothing written" holds. Lift this when the engine has a
  * read-only mode.
  */
+/** The one message for a folder without usable images. */
+export function emptyMessage(root: string): string {
+  return `No images found in ${path.basename(root) || root}; expected ${'root/<class>/<image>'} (ImageFolder) or images with a labels.csv (path,label). Nothing was written.`;
+}
+
 export const UNTRUSTED_ANALYSIS =
   'LabelLint does not analyse untrusted folders: the analysis writes its cache into <dataset>/.labellint/. Trust the folder to analyse it.';
 
@@ -58,9 +68,17 @@ export interface ServerDeps {
   readonly runAnalysis: (root: string, settings: Settings, hooks: AnalyzeHooks) => Promise<AnalysisResult>;
   /** Absolute path of the labels CSV, for CSV datasets. */
   readonly findCsv: (root: string, settings: Settings) => Promise<string | undefined>;
-  readonly storeCorrectReviews: (root: string, entries: { hash: string; path: string }[], log: (m: string) => void) => void;
+  /** Where "label is correct" reviews go (the engine cache); the journal writes through it. */
+  readonly reviewStore: (root: string, log: (m: string) => void) => ReviewStore;
+  /** Thumbnails of images (absolute path + content hash): a cached file path (persist) or a data: URI. */
+  readonly thumbnails?: (root: string, items: readonly { abs: string; hash: string }[], persist: boolean) => Promise<lsp.ThumbnailResult['thumbs'][string][]>;
   readonly exists: (abs: string) => boolean;
   readonly debounceMs?: number;
+  /**
+   * Usable images under the root, found without writing anything (the scan only). A folder with none is
+   * not analysed, so no `.labellint/` is created in a folder that is not a dataset.
+   */
+  readonly countImages?: (root: string, settings: Settings) => Promise<number>;
   /** Called after a failed run (drop warm state) and on shutdown. */
   readonly reset?: () => Promise<void>;
 }
@@ -68,6 +86,8 @@ export interface ServerDeps {
 const warm = new WarmEmbedder();
 /** Per dataset root: the kNN graph and map of the last run, reused when a relabel leaves the images the same. */
 const memos = new Map<string, import('../engine/pipeline/lint').LintMemo>();
+/** Per dataset root: the thumbnail cache (loads sharp on first decode, in this process, never in the extension host). */
+const thumbCaches = new Map<string, import('../engine/dataset/thumbs').ThumbnailCache>();
 
 /** The real engine, loaded on first use so the server answers `initialize` before TensorFlow loads. */
 export const engineDeps: ServerDeps = {
@@ -77,14 +97,39 @@ export const engineDeps: ServerDeps = {
     if (!memo) memos.set(root, (memo = new LintMemo()));
     return (await import('../engine/pipeline/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings), memo });
   },
+  countImages: async (root, settings) => {
+    const { scanDataset } = await import('../engine/dataset/scan');
+    const inv = await scanDataset(root, { csv: settings.labelsCsv ?? undefined, exclude: [...settings.exclude], maxImages: 1 });
+    return inv.items.length;
+  },
   findCsv: async (root, settings) => {
     const { detectLayout } = await import('../engine/dataset/scan');
     const info = await detectLayout(root, { csv: settings.labelsCsv ?? undefined, exclude: settings.exclude });
     return info.layout === 'csv' ? info.csvPath : undefined;
   },
-  storeCorrectReviews: (root, entries, log) => {
+  reviewStore: (root, log) => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('./reviews') as typeof import('./reviews')).storeCorrectReviews(root, entries, log);
+    return (require('./reviews') as typeof import('./reviews')).cacheReviewStore(root, log);
+  },
+  thumbnails: async (root, items, persist) => {
+    const { ThumbnailCache } = await import('../engine/dataset/thumbs');
+    let cache = thumbCaches.get(root);
+    if (!cache) thumbCaches.set(root, (cache = new ThumbnailCache(root)));
+    const c = cache;
+    return Promise.all(
+      items.map(async (it) => {
+        try {
+          if (persist) {
+            const file = await c.ensure({ absPath: it.abs, hash: it.hash });
+            return file ? { file } : null;
+          }
+          const bytes = await c.render(it.abs);
+          return bytes ? { dataUri: `data:image/webp;base64,${bytes.toString('base64')}` } : null;
+        } catch {
+          return null;
+        }
+      }),
+    );
   },
   exists: (abs) => fs.existsSync(abs),
   reset: () => {
@@ -112,6 +157,10 @@ class Session {
   records = new Map<string, DiagnosticData>();
   run: Run | null = null;
   rerun = false;
+  /** The last scan found no usable images. */
+  empty = false;
+  /** The decision journal, opened on first use (opening writes nothing unless it rolls back a crashed step). */
+  journal: Journal | null = null;
   constructor(readonly root: string) {
     this.issuesUri = lsp.issuesUriFor(root);
   }
@@ -181,11 +230,12 @@ export class LabelLintServer {
         }
       }
       this.setRoots(roots);
-      this.workDoneSupported = params.capabilities.window?.workDoneProgress === true;
+      this.workDoneSupported = params.capabilities.window?.workDoneProgress === true && !(isInitOptions(opts) && opts.ownProgress === true);
       return {
         capabilities: {
           textDocumentSync: TextDocumentSyncKind.Incremental,
           codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+          hoverProvider: true,
         },
         serverInfo: { name: 'labellint' },
       };
@@ -229,26 +279,27 @@ export class LabelLintServer {
       const s = this.session(params?.root);
       return planQuarantine(await this.planContext(s), Array.isArray(params?.paths) ? params.paths : []);
     });
-    c.onNotification(lsp.didApplyEdits, (params) => {
-      const s = this.sessions.get(params?.root ?? '');
-      if (!s || !Array.isArray(params.paths)) return;
-      for (const p of params.paths) if (typeof p === 'string') s.suppressed.add(p);
-      void this.publish(s);
-    });
-    c.onRequest(lsp.markCorrect, (params) => this.markCorrect(this.session(params?.root), params?.paths ?? []));
+    c.onRequest(lsp.decide, (params) => this.decide(this.session(params?.root), params));
+    c.onRequest(lsp.undo, (params) => this.undoRedo(this.session(params?.root), 'undo'));
+    c.onRequest(lsp.redo, (params) => this.undoRedo(this.session(params?.root), 'redo'));
+    c.onRequest(lsp.journalState, (params) => this.journalState(this.session(params?.root)));
+    c.onRequest(lsp.thumbnails, (params) => this.thumbnails(this.session(params?.root), params));
     c.onRequest(lsp.issuesDocument, (params) => {
       const s = [...this.sessions.values()].find((x) => x.issuesUri === params?.uri);
       if (!s) return { text: '# LabelLint: no dataset is open for this document.\n' };
       if (!s.doc) {
         const what = !this.trusted
           ? UNTRUSTED_ANALYSIS
-          : s.run
+          : s.empty
+            ? emptyMessage(s.root)
+            : s.run
             ? 'Analysis is running…'
             : 'No analysis yet. Run "LabelLint: Analyze Dataset".';
         return { text: `# LabelLint: ${what}\n# Dataset: ${s.root}\n` };
       }
       return { text: s.doc.text };
     });
+    c.onHover((params) => this.hover(params.textDocument.uri, params.position.line));
     c.onCodeAction((params) => {
       const s = this.sessionForUri(params.textDocument.uri);
       if (!s?.result) return [];
@@ -363,6 +414,25 @@ export class LabelLintServer {
     const c = this.connection;
     const started = Date.now();
     const settings = this.settings;
+    if (this.deps.countImages) {
+      let n: number;
+      try {
+        n = await this.deps.countImages(s.root, settings);
+      } catch (err) {
+        n = -1;
+        this.log(`LabelLint: scanning ${s.root} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      s.empty = n === 0;
+      if (n === 0) {
+        s.result = null;
+        s.doc = null;
+        for (const uri of s.published) c.sendDiagnostics({ uri, diagnostics: [] });
+        s.published.clear();
+        c.sendNotification(lsp.issuesDocumentChanged, { uris: [s.issuesUri] });
+        c.sendNotification(lsp.state, { root: s.root, state: 'empty', message: emptyMessage(s.root) });
+        return null;
+      }
+    }
     c.sendNotification(lsp.state, { root: s.root, state: 'running' });
     let reporter: WorkDoneProgressServerReporter | undefined;
     if (this.workDoneSupported) {
@@ -421,21 +491,22 @@ export class LabelLintServer {
   private summary(s: Session, elapsedMs: number): lsp.ResultSummary {
     const r = s.result!;
     const settings = this.settings;
+    const filter = summaryFilter(settings, s.suppressed);
     const kinds = new Map<string, IssueKind[]>();
-    for (const i of r.issues) {
-      if (settings.severities[i.kind] === 'off' || s.suppressed.has(i.path)) continue;
+    for (const i of openIssues(r, filter)) {
+      if (labelLevel(i) === 'possible') continue; // the review queue: no Explorer badge, not counted
       const k = kinds.get(i.path) ?? [];
       if (!k.includes(i.kind)) k.push(i.kind);
       kinds.set(i.path, k);
     }
-    const counts = Object.fromEntries(ISSUE_KINDS.map((k) => [k, 0])) as { [K in IssueKind]: number };
-    for (const i of r.issues) if (settings.severities[i.kind] !== 'off' && !s.suppressed.has(i.path)) counts[i.kind]++;
+    const summary = summarize(r, filter);
     return {
+      summary,
       root: s.root,
       layout: r.layout,
       images: r.images.length,
       classes: r.classes,
-      counts,
+      counts: summary.byKind,
       cvAccuracy: r.cvAccuracy,
       estimatedNoiseRate: r.estimatedNoiseRate,
       backend: r.backend,
@@ -485,29 +556,191 @@ export class LabelLintServer {
     s.published = new Set(byUri.keys());
   }
 
-  private markCorrect(s: Session, paths: readonly unknown[]): lsp.MarkCorrectResult {
-    if (!s.result) return { accepted: [], stored: false, refused: [], message: 'no analysis result yet' };
-    const images = new Map(s.result.images.map((im) => [im.path, im]));
-    const refused: lsp.Refusal[] = [];
-    const entries: { hash: string; path: string }[] = [];
-    for (const p of paths) {
-      const im = typeof p === 'string' ? images.get(p) : undefined;
-      if (!im || !isInside(s.root, path.join(s.root, im.path))) refused.push({ path: String(p), reason: 'not an analysed image of this dataset' });
-      else entries.push({ hash: im.hash, path: im.path });
+  // ------------------------------------------------------------------ decisions and the journal
+
+  /** The journal of `s`, opened on first use; a crashed step found on open is rolled back and reported. */
+  private journalOf(s: Session): Journal {
+    if (!s.journal) {
+      s.journal = Journal.open(s.root, { reviews: this.deps.reviewStore(s.root, (m) => this.log(m)) });
+      for (const r of s.journal.recovered) {
+        this.log(r.message);
+        void this.connection.window.showWarningMessage(`LabelLint: ${r.message}`);
+      }
     }
-    for (const e of entries) s.suppressed.add(e.path);
-    void this.publish(s);
-    const accepted = entries.map((e) => e.path);
-    if (!this.trusted) {
-      return { accepted, stored: false, refused, message: 'Untrusted workspace: hidden for this session only, nothing written.' };
+    return s.journal;
+  }
+
+  journalState(s: Session): lsp.JournalState {
+    if (!this.trusted) return { root: s.root, decisions: [] };
+    const j = this.journalOf(s);
+    return {
+      root: s.root,
+      undo: j.peekUndo()?.message,
+      redo: j.peekRedo()?.message,
+      decisions: [...j.decisions().values()].map((d) => ({ path: d.path, action: d.action, label: d.label, newPath: d.newPath })),
+    };
+  }
+
+  private journalChanged(s: Session): lsp.JournalState {
+    const state = this.journalState(s);
+    this.connection.sendNotification(lsp.didChangeJournal, state);
+    return state;
+  }
+
+  /** The labels CSV bytes as on disk, refusing when the editor holds unsaved changes (they would be lost or clash). */
+  private async csvOnDisk(s: Session): Promise<{ abs: string; bytes: Buffer; table: CsvTable | null } | null> {
+    if (!s.csvPath) return null;
+    const bytes = await fs.promises.readFile(s.csvPath);
+    const text = decodeCsv(bytes).text;
+    const open = this.documents.all().find((d) => uriToPath(d.uri) === s.csvPath);
+    if (open && open.getText() !== text) {
+      throw new JournalError(`${path.basename(s.csvPath)} has unsaved changes in the editor: save or revert it first`);
     }
+    return { abs: s.csvPath, bytes, table: readCsvTable(s.root, s.csvPath, text) };
+  }
+
+  /** Carries out a decision and records it as one journal entry; refuses (changing nothing) with a reason. */
+  async decide(s: Session, params: lsp.DecideParams): Promise<lsp.DecideResult> {
+    const nothing = (message: string, refused: lsp.Refusal[] = []): lsp.DecideResult => ({
+      applied: [],
+      refused,
+      message,
+      state: this.trusted ? this.journalState(s) : { root: s.root, decisions: [] },
+    });
+    if (!this.trusted) return nothing('LabelLint changes nothing in an untrusted workspace.');
+    if (!s.result) return nothing('no analysis result yet');
+    const result = s.result;
+    const images = new Map(result.images.map((im) => [im.path, im]));
+    const given = (p: string): string | undefined => images.get(p)?.givenLabel;
+    const action = params?.action;
     try {
-      if (entries.length > 0) this.deps.storeCorrectReviews(s.root, entries, (m) => this.log(m));
-      return { accepted, stored: entries.length > 0, refused };
+      if (action === 'correct') {
+        const refused: lsp.Refusal[] = [];
+        const ok: { path: string; hash: string }[] = [];
+        for (const p of Array.isArray(params.paths) ? params.paths : []) {
+          const im = typeof p === 'string' ? images.get(p) : undefined;
+          if (!im || !isInside(s.root, path.join(s.root, im.path))) refused.push({ path: String(p), reason: 'not an analysed image of this dataset' });
+          else if (!ok.some((o) => o.path === im.path)) ok.push({ path: im.path, hash: im.hash });
+        }
+        if (ok.length === 0) return nothing('nothing to mark correct', refused);
+        const decisions = ok.map((o) => ({ path: o.path, action: 'correct' as const }));
+        const message = decisionMessage('correct', decisions, given);
+        this.journalOf(s).record('correct', message, decisions, ok.map((o) => ({ op: 'review' as const, path: o.path, hash: o.hash })));
+        return this.afterDecision(s, ok.map((o) => o.path), refused, message);
+      }
+      if (action !== 'relabel' && action !== 'quarantine') return nothing(`unknown action '${String(action)}' (relabel, quarantine, correct)`);
+      const csv = result.layout === 'csv' ? await this.csvOnDisk(s) : null;
+      const ctx: PlanContext = { root: s.root, result, exists: this.deps.exists, csv: csv?.table ?? null, csvUri: s.csvUri };
+      const items = Array.isArray(params.items) ? params.items : [];
+      const plan = action === 'relabel' ? planRelabel(ctx, items) : planQuarantine(ctx, Array.isArray(params.paths) ? params.paths : []);
+      if (plan.edits.length === 0) return nothing(plan.refused.length ? `not changed: ${plan.refused.map((r) => `${r.path} (${r.reason})`).join('; ')}` : 'nothing to change', [...plan.refused]);
+      const labelOf = (p: string): string | undefined => items.find((i) => i.path === p)?.newLabel;
+      const decisions = decisionsFromPlan(action, plan, labelOf);
+      const message = decisionMessage(action, decisions, given);
+      const ops = opsFromPlan(s.root, plan, csv ? { abs: csv.abs, bytes: csv.bytes } : null);
+      this.journalOf(s).record(action, message, decisions, ops);
+      return this.afterDecision(s, decisions.map((d) => d.path), [...plan.refused], message);
     } catch (err) {
-      const message = `Could not store the review: ${err instanceof Error ? err.message : String(err)}`;
-      this.log(message);
-      return { accepted, stored: false, refused, message };
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log(`LabelLint: decision refused: ${reason}`);
+      return nothing(`nothing changed: ${reason}`);
     }
+  }
+
+  private afterDecision(s: Session, paths: readonly string[], refused: lsp.Refusal[], message: string): lsp.DecideResult {
+    for (const p of paths) s.suppressed.add(p);
+    void this.publish(s);
+    return { applied: paths, refused, message, state: this.journalChanged(s) };
+  }
+
+  async undoRedo(s: Session, which: 'undo' | 'redo'): Promise<lsp.UndoResult> {
+    if (!this.trusted) return { done: false, message: 'LabelLint changes nothing in an untrusted workspace.', paths: [], state: { root: s.root, decisions: [] } };
+    const j = this.journalOf(s);
+    let entry: JournalEntry | null;
+    try {
+      entry = which === 'undo' ? j.undo() : j.redo();
+    } catch (err) {
+      const next = which === 'undo' ? j.peekUndo() : j.peekRedo();
+      const reason = err instanceof Error ? err.message : String(err);
+      return { done: false, message: `Cannot ${which} "${next?.message ?? ''}": ${reason}. Nothing was changed.`, paths: [], state: this.journalState(s) };
+    }
+    if (!entry) return { done: false, message: `Nothing to ${which}.`, paths: [], state: this.journalState(s) };
+    const paths = entry.decisions.map((d) => d.path);
+    for (const p of paths) {
+      if (which === 'undo') s.suppressed.delete(p);
+      else s.suppressed.add(p);
+    }
+    void this.publish(s);
+    // Moves and CSV edits are seen by the file watcher; a review alone changes no file, so re-run for it.
+    if (entry.ops.every((o) => o.op === 'review') && this.autoAnalyze) this.debouncer.push(s.root);
+    return { done: true, message: undoMessage(which === 'undo' ? 'Undid' : 'Redid', entry.message, entry.ops), paths, state: this.journalChanged(s) };
+  }
+
+  private async thumbnails(s: Session, params: lsp.ThumbnailParams): Promise<lsp.ThumbnailResult> {
+    const out: Record<string, lsp.ThumbnailResult['thumbs'][string]> = {};
+    if (!s.result || !this.deps.thumbnails || !Array.isArray(params?.paths)) return { thumbs: out };
+    const images = new Map(s.result.images.map((im) => [im.path, im]));
+    const items: { rel: string; abs: string; hash: string }[] = [];
+    for (const p of params.paths.slice(0, 10_000)) {
+      const im = typeof p === 'string' ? images.get(p) : undefined;
+      const abs = im ? path.join(s.root, ...im.path.split('/')) : undefined;
+      if (!im || !abs || !isInside(s.root, abs)) out[String(p)] = null;
+      else items.push({ rel: im.path, abs, hash: im.hash });
+    }
+    // Untrusted: nothing is written, thumbnails come back inline.
+    const got = await this.deps.thumbnails(s.root, items, params.persist === true && this.trusted);
+    items.forEach((it, i) => (out[it.rel] = got[i] ?? null));
+    return { thumbs: out };
+  }
+
+  /** Hover on an issue line (issues document) or a flagged CSV row: the image's thumbnail, name, labels and issues. */
+  private async hover(uri: string, line: number): Promise<{ contents: { kind: 'markdown'; value: string } } | null> {
+    const s = this.sessionForUri(uri);
+    if (!s?.result || !s.doc) return null;
+    let p: string | undefined;
+    if (uri === s.issuesUri) {
+      // The line as the editor shows it (a newer run may have shifted the server's lines since): its first token is the path.
+      const shown = this.documents.get(uri)?.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
+      const token = shown?.trim().split(/\s+/)[0];
+      p = token && !token.startsWith('#') && s.result.images.some((x) => x.path === token) ? token : shown === undefined ? issueAtLine(s.doc, line)?.issue.path : undefined;
+    }
+    else {
+      const csv = await this.csvTable(s);
+      for (const [rel, row] of csv?.rows ?? []) {
+        if (row.range.start.line <= line && line <= row.range.end.line) {
+          p = rel;
+          break;
+        }
+      }
+    }
+    const im = p ? s.result.images.find((x) => x.path === p) : undefined;
+    if (!im) return null;
+    const issues = s.doc.lines.filter((l) => l.issue.path === im.path).map((l) => l.issue);
+    const md: string[] = [];
+    const thumb = await this.thumbDataUri(s, im.path);
+    const name = path.posix.basename(im.path);
+    if (thumb) md.push(`![${name.replace(/[[\]]/g, '')}](${thumb}|width=${HOVER_THUMB_PX})`, '');
+    const sug = im.suggestedLabel && im.suggestedLabel !== im.givenLabel ? ` · suggested **${im.suggestedLabel}** (${Math.round(im.suggestedProb * 100)}% likely given the image and its label; P(label wrong) ${Math.round(im.pLabelWrong * 100)}%)` : '';
+    md.push(`**${name}** — labelled **${im.givenLabel}**${sug}`, '', `\`${im.path}\``);
+    for (const i of issues) md.push('', `- ${i.kind}: ${i.message.replace(/\s+/g, ' ').slice(0, 200)}`);
+    return { contents: { kind: 'markdown', value: md.join('\n') } };
+  }
+
+  /** A `data:` URI of the image's cached thumbnail (made on demand), or null. */
+  private async thumbDataUri(s: Session, rel: string): Promise<string | null> {
+    const im = s.result?.images.find((x) => x.path === rel);
+    if (!im || !this.deps.thumbnails) return null;
+    const abs = path.join(s.root, ...rel.split('/'));
+    if (!isInside(s.root, abs)) return null;
+    const [t] = await this.deps.thumbnails(s.root, [{ abs, hash: im.hash }], this.trusted).catch(() => [null]);
+    if (t?.dataUri) return t.dataUri;
+    if (t?.file) {
+      try {
+        return `data:image/webp;base64,${(await fs.promises.readFile(t.file)).toString('base64')}`;
+      } catch {
+        return null;
+      }
+    }
+    return null;
   }
 }

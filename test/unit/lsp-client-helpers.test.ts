@@ -27,6 +27,7 @@ test('cleaned labels: accepted relabels (with new paths) applied, quarantined fi
 test('badges and status text', () => {
   assert.equal(badgeFor(['outlier', 'label']), 'L');
   assert.equal(badgeFor(['leakage']), 'D');
-  assert.equal(countBadge(12), '9+');
+  assert.equal(countBadge(12), '12', 'class folders show their own count, not all "9+"');
+  assert.equal(countBadge(250), '99');
   assert.equal(statusText({ phase: 'embed', done: 10, total: 100, imagesPerSecond: 41.6 }, 'wasm ×2 workers'), '$(sync~spin) LabelLint: embed 10/100 · 42 img/s · wasm ×2 workers');
 });

@@ -26,9 +26,7 @@ export function image(p: string, givenLabel: string, extra: Partial<ImageResult>
 }
 
 export function labelIssue(p: string, suggestedLabel: string, suggestedProb: number, score = suggestedProb): Issue {
-  // P(label wrong) = suggestedProb here; below 0.5 the issue is in the "possible" review queue.
-  const verdict = suggestedProb >= 0.5 ? 'confident' : 'possible';
-  return { kind: 'label', path: p, score, message: `looks like ${suggestedLabel}`, suggestedLabel, suggestedProb, pLabelWrong: suggestedProb, verdict };
+  return { kind: 'label', path: p, score, message: `looks like ${suggestedLabel}`, suggestedLabel, suggestedProb };
 }
 
 export function makeResult(opts: {

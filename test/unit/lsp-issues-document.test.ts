@@ -8,9 +8,9 @@ import { fashionResult } from './lsp-fixture';
 test('one line per issue, label issues first and most certain first', () => {
   const doc = formatIssuesDocument(fashionResult('/data/fashion'), DEFAULT_SETTINGS);
   const lines = doc.text.split('\n');
-  assert.match(lines[0], /^# LabelLint: 3 issues in fashion \(ImageFolder, 5 images, 3 classes\)$/);
-  assert.equal(lines[doc.lines[0].line], 'shirt/a.png  shirt → T-shirt  (91%)');
-  assert.equal(lines[doc.lines[1].line], 'shirt/b.png  shirt → T-shirt  (42%)');
+  assert.match(lines[0], /^# LabelLint: 3 issues \(2 label issues, 1 outlier\) in fashion \(ImageFolder, 5 images, 3 classes\)$/);
+  assert.equal(lines[doc.lines[0].line], "shirt/a.png  shirt → T-shirt  (classifier: 91% 'T-shirt')");
+  assert.equal(lines[doc.lines[1].line], "shirt/b.png  shirt → T-shirt  (classifier: 42% 'T-shirt')");
   assert.equal(lines[doc.lines[2].line], 'coat/d.png  [outlier] Far from every other image');
   assert.ok(doc.text.endsWith('\n'));
 });

@@ -15,8 +15,8 @@ import type { CodeAction } from 'vscode-languageserver-types';
 import { WorkDoneProgress, type PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import * as lsp from '../../protocol/lsp';
 import type { AnalysisResult } from '../../protocol/results';
-import type { Settings } from '../../protocol/settings';
-import { LabelLintServer, type ServerDeps } from '../../server/lsp/server';
+import { sanitizeSettings, type Settings } from '../../protocol/settings';
+import { engineDeps, LabelLintServer, type ServerDeps } from '../../server/lsp/server';
 import { fashionResult } from './lsp-fixture';
 
 interface Harness {
@@ -29,7 +29,7 @@ interface Harness {
   close(): void;
 }
 
-async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings?: unknown } = {}): Promise<Harness> {
+async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings?: unknown; countImages?: ServerDeps['countImages'] } = {}): Promise<Harness> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-lsp-'));
   for (const f of ['shirt/a.png', 'shirt/b.png', 'shirt/c.png', 'coat/d.png', 'T-shirt/e.png', 'T-shirt/a.png']) {
     fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
@@ -45,7 +45,12 @@ async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings
       return fashionResult(r);
     },
     findCsv: async () => undefined,
-    storeCorrectReviews: (_r, entries) => void reviews.push(...entries),
+    countImages: opts.countImages,
+    thumbnails: async (_r, items) => items.map((it) => ({ dataUri: `data:image/webp;base64,${Buffer.from(it.hash).toString('base64')}` })),
+    reviewStore: () => ({
+      setCorrect: (entries) => void reviews.push(...entries.map((e) => ({ hash: e.hash, path: e.path }))),
+      clearCorrect: (hashes) => hashes.forEach((h) => reviews.splice(reviews.findIndex((r) => r.hash === h), 1)),
+    }),
     exists: (p) => fs.existsSync(p),
     debounceMs: opts.debounceMs ?? 30,
   };
@@ -101,7 +106,7 @@ test('analyze: progress, diagnostics on the issues document, resultsReady summar
     assert.equal(begin.cancellable, true);
     assert.ok(h.runs[0].exclude.includes('_quarantine'), 'quarantine is never analysed');
     const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: summary.issuesUri });
-    assert.match(doc.text, /shirt\/a\.png {2}shirt → T-shirt {2}\(91%\)/);
+    assert.match(doc.text, /shirt\/a\.png {2}shirt → T-shirt {2}\(classifier: 91% 'T-shirt'\)/);
   } finally {
     h.close();
   }
@@ -113,7 +118,7 @@ test('code actions on the issues document, then a relabel plan that never overwr
     const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
     await sleep(20);
     const diags = h.diagnostics.get(summary.issuesUri)!.diagnostics;
-    const a = diags.find((d) => d.message.startsWith("a.png: labelled 'shirt' but probably 'T-shirt' (91%"))!;
+    const a = diags.find((d) => d.message.startsWith("shirt/a.png: probably mislabelled: labelled 'shirt', looks like 'T-shirt' (classifier: 91% 'T-shirt')"))!;
     const actions = (await h.client.sendRequest('textDocument/codeAction', {
       textDocument: { uri: summary.issuesUri },
       range: a.range,
@@ -135,26 +140,56 @@ test('code actions on the issues document, then a relabel plan that never overwr
     const bad = await h.client.sendRequest(lsp.relabel, { root: h.root, items: [{ path: '../../etc/passwd', newLabel: 'coat' }] });
     assert.equal(bad.edits.length, 0);
     assert.equal(bad.refused.length, 1);
-    // Applied edits are hidden at once, before the re-run.
-    await h.client.sendNotification(lsp.didApplyEdits, { root: h.root, paths: ['shirt/a.png'] });
+    assert.ok(fs.existsSync(path.join(h.root, 'shirt/a.png')), 'planning changes nothing');
+    // A decision is carried out by the server, recorded in the journal and hidden at once, before the re-run.
+    const r = await h.client.sendRequest(lsp.decide, { ...args, action: 'relabel' });
+    assert.deepEqual(r.applied, ['shirt/a.png']);
+    assert.equal(r.message, 'Relabelled a.png → T-shirt');
+    assert.equal(r.state.undo, 'Relabelled a.png → T-shirt');
+    assert.ok(fs.existsSync(path.join(h.root, 'T-shirt/a (1).png')) && !fs.existsSync(path.join(h.root, 'shirt/a.png')));
+    assert.equal(fs.readFileSync(path.join(h.root, 'T-shirt/a.png'), 'utf8'), 'x', 'the existing file is untouched');
     await sleep(30);
     assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+    assert.ok(h.notes.some((n) => n.method === lsp.didChangeJournal.method));
+    // Undo puts the file back and the issue returns; redo moves it again.
+    const u = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.equal(u.done, true);
+    assert.equal(u.message, 'Undid: Relabelled a.png → T-shirt (file back at shirt/a.png)');
+    assert.ok(fs.existsSync(path.join(h.root, 'shirt/a.png')) && !fs.existsSync(path.join(h.root, 'T-shirt/a (1).png')));
+    await sleep(30);
+    assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 3);
+    const again = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.equal(again.done, false);
+    assert.equal(again.message, 'Nothing to undo.');
+    const re = await h.client.sendRequest(lsp.redo, { root: h.root });
+    assert.equal(re.done, true);
+    assert.ok(fs.existsSync(path.join(h.root, 'T-shirt/a (1).png')));
+    const bulk = await h.client.sendRequest(lsp.decide, { root: h.root, action: 'quarantine', paths: ['shirt/b.png', 'coat/d.png'] });
+    assert.equal(bulk.message, 'Quarantined 2 images');
+    const ub = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.match(ub.message, /^Undid: Quarantined 2 images \(2 files moved back\)/);
+    assert.ok(fs.existsSync(path.join(h.root, 'shirt/b.png')) && fs.existsSync(path.join(h.root, 'coat/d.png')));
   } finally {
     h.close();
   }
 });
 
-test('markCorrect stores a review keyed by hash and hides the issue', async () => {
+test('mark correct is a journal entry: the review is stored keyed by hash, the issue hidden; undo clears the review', async () => {
   const h = await start();
   try {
     const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
-    const r = await h.client.sendRequest(lsp.markCorrect, { root: h.root, paths: ['shirt/b.png', 'nope.png'] });
-    assert.deepEqual(r.accepted, ['shirt/b.png']);
-    assert.equal(r.stored, true);
+    const r = await h.client.sendRequest(lsp.decide, { root: h.root, action: 'correct', paths: ['shirt/b.png', 'nope.png'] });
+    assert.deepEqual(r.applied, ['shirt/b.png']);
     assert.equal(r.refused.length, 1);
+    assert.equal(r.message, "Marked b.png correct ('shirt')");
     assert.deepEqual(h.reviews, [{ hash: 'hash-shirt/b.png', path: 'shirt/b.png' }]);
+    assert.deepEqual(r.state.decisions, [{ path: 'shirt/b.png', action: 'correct', label: undefined, newPath: undefined }].map((d) => JSON.parse(JSON.stringify(d))));
     await sleep(30);
     assert.equal(h.diagnostics.get(summary.issuesUri)!.diagnostics.length, 2);
+    const st = await h.client.sendRequest(lsp.journalState, { root: h.root });
+    assert.equal(st.undo, "Marked b.png correct ('shirt')");
+    await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.deepEqual(h.reviews, []);
   } finally {
     h.close();
   }
@@ -249,5 +284,49 @@ test('the server entry (out/server/main.js) answers initialize over stdio quickl
   } finally {
     conn.dispose();
     child.kill();
+  }
+});
+
+test('a folder without usable images: one clear message, no analysis, nothing written (no .labellint/)', async () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-empty-'));
+  fs.writeFileSync(path.join(empty, 'notes.txt'), 'not a dataset');
+  try {
+    assert.equal(await engineDeps.countImages!(empty, sanitizeSettings({})), 0, 'the real scan finds no images');
+    assert.equal(fs.existsSync(path.join(empty, '.labellint')), false, 'scanning writes nothing');
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+  const h = await start({ countImages: async () => 0 });
+  try {
+    const r = await h.client.sendRequest(lsp.analyze, { root: h.root });
+    assert.equal(r, null);
+    assert.equal(h.runs.length, 0, 'the engine never ran');
+    const st = h.notes.find((n) => n.method === lsp.state.method && (n.params as lsp.StateParams).state === 'empty')?.params as lsp.StateParams | undefined;
+    assert.ok(st, "a state 'empty' notification");
+    assert.match(st.message ?? '', /^No images found in .*; expected root\/<class>\/<image> \(ImageFolder\) or images with a labels\.csv/);
+    assert.equal(fs.existsSync(path.join(h.root, '.labellint')), false);
+    const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: lsp.issuesUriFor(h.root) });
+    assert.match(doc.text, /No images found/);
+    assert.ok(!h.notes.some((n) => n.method === lsp.state.method && (n.params as lsp.StateParams).state === 'running'), 'no "running" state, so no progress UI');
+  } finally {
+    h.close();
+  }
+});
+
+test('hover on an issue line: the thumbnail (data: URI), the file name, given and suggested label', async () => {
+  const h = await start();
+  try {
+    const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
+    const doc = await h.client.sendRequest(lsp.issuesDocument, { uri: summary.issuesUri });
+    const line = doc.text.split('\n').findIndex((l) => l.startsWith('shirt/a.png'));
+    assert.ok(line > 0);
+    const hover = (await h.client.sendRequest('textDocument/hover', { textDocument: { uri: summary.issuesUri }, position: { line, character: 2 } })) as { contents: { kind: string; value: string } };
+    assert.equal(hover.contents.kind, 'markdown');
+    assert.match(hover.contents.value, /^!\[a\.png\]\(data:image\/webp;base64,[A-Za-z0-9+/=]+\|width=160\)/);
+    assert.match(hover.contents.value, /\*\*a\.png\*\* — labelled \*\*shirt\*\* · suggested \*\*T-shirt\*\* \(91% likely given the image and its label; P\(label wrong\) 0%\)/);
+    const none = await h.client.sendRequest('textDocument/hover', { textDocument: { uri: summary.issuesUri }, position: { line: 0, character: 2 } });
+    assert.equal(none, null, 'no hover on the header');
+  } finally {
+    h.close();
   }
 });

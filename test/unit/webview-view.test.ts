@@ -127,8 +127,8 @@ test('keys: arrows, digits (0 = 10th), Enter, c, u, Ctrl/Cmd+Z', () => {
   assert.deepEqual(k('Enter'), { kind: 'accept' });
   assert.deepEqual(k('c'), { kind: 'correct' });
   assert.deepEqual(k('u'), { kind: 'undo' });
-  assert.deepEqual(k('z', { ctrlKey: true }), { kind: 'undo' });
-  assert.deepEqual(k('Z', { metaKey: true }), { kind: 'undo' });
+  assert.deepEqual(k('z', { ctrlKey: true }), { kind: 'none' }, "Ctrl+Z is VS Code's keybinding (LabelLint: Undo), not handled twice");
+  assert.deepEqual(k('Z', { metaKey: true }), { kind: 'none' });
   assert.deepEqual(k('p', { ctrlKey: true }), { kind: 'none' }, 'other shortcuts stay with VS Code');
   assert.equal(keyAction({ key: '5' }, ['a', 'b'], 3, NO_TYPE_AHEAD, 0).action.kind, 'none', 'no 5th class');
   assert.equal(keyAction({ key: 'Tab' }, classes, 3, NO_TYPE_AHEAD, 0).handled, false, 'Tab keeps moving focus');
@@ -169,7 +169,8 @@ function image(path: string, given: string, suggested: string | null, q: number,
 function result(images: ImageResult[]): AnalysisResult {
   return {
     schemaVersion: 1, tool: 'labellint', createdAt: '2026-01-01T00:00:00Z', root: '/r', layout: 'imagefolder',
-    model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'], images, issues: [], scanProblems: [], noiseInterval: [0, 0], possibleLabelIssues: 0, diagnosis: null,
+    model: { id: 'm', name: 'M', dim: 4, inputSize: 224 }, backend: 'wasm', classes: ['cat', 'dog'], images,
+    issues: images.flatMap((im) => im.issueKinds.map((kind) => ({ kind, path: im.path, score: 1 - im.labelQuality, message: kind, verdict: kind === 'label' ? ('confident' as const) : undefined }))), scanProblems: [], noiseInterval: [0, 0], possibleLabelIssues: 0, diagnosis: null,
     duplicates: [{ paths: ['dog/2.png', 'cat/1.png'], exact: true, similarity: 1, labels: ['dog', 'cat'], splits: [null, null] }],
     confusion: [[1, 1], [1, 1]], noiseMatrix: [[1, 0], [0, 1]], estimatedNoiseRate: 0, perClassNoiseRate: [0, 0], cvAccuracy: 1,
     counts: { label: 0, duplicate: 0, 'conflicting-duplicate': 0, leakage: 0, outlier: 0, broken: 0, quality: 0 }, timings: {}, settings: {},
@@ -199,6 +200,12 @@ test('palette: K distinct colours, lighter on dark themes; theme kind from the b
   const dark = classColours(60, 'dark');
   assert.equal(new Set(dark).size, 60);
   assert.notDeepEqual(classColours(10, 'light'), classColours(10, 'dark'));
+  for (const kind of ['dark', 'light'] as const) {
+    const c20 = classColours(20, kind);
+    assert.equal(new Set(c20).size, 20, 'up to 20 classes: Kelly colours, all different');
+    const hues = c20.slice(0, 10).map((c) => Number(/hsl\(([\d.]+)/.exec(c)![1]));
+    assert.ok(new Set(hues.map((h) => Math.round(h / 10))).size >= 8, `the first 10 colours spread over the hue circle: ${hues.join(', ')}`);
+  }
   assert.equal(themeKindOf('vscode-light'), 'light');
   assert.equal(themeKindOf('vscode-high-contrast-light foo'), 'high-contrast-light');
   assert.equal(themeKindOf('vscode-high-contrast'), 'high-contrast');

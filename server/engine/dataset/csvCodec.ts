@@ -85,7 +85,8 @@ function swap16(b: Uint8Array): Buffer {
   return out;
 }
 
-function bomLength(e: CsvEncoding): number {
+/** Bytes of the byte-order mark that `e` implies (0 without one). */
+export function bomLength(e: CsvEncoding): number {
   return e === 'utf8-bom' ? 3 : e === 'utf16le' || e === 'utf16be' ? 2 : 0;
 }
 
