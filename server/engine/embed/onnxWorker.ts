@@ -31,7 +31,9 @@ async function handle(msg: ToWorker): Promise<void> {
       if (!ort) throw new Error(detail);
       runner = await OnnxRunner.create({ model: msg.model, ort, threads: 1, onnxPath: ensureOnnxModel(msg.model) });
       flipTta = msg.flipTta;
-      post({ type: 'ready', backend: 'onnx', backendDetail: `${detail} (CPU, 1 thread)`, dim: runner.dim });
+      const plan = msg.model.onnx;
+      const input = plan ? `; input ${plan.layout} ${msg.model.spec.inputSize}×${msg.model.spec.inputSize}, preprocessing ${plan.preprocessName}` : '';
+      post({ type: 'ready', backend: 'onnx', backendDetail: `${detail} (CPU, 1 thread${input})`, dim: runner.dim });
     } catch (e) {
       post({ type: 'error', message: (e as Error).message ?? String(e) });
     }

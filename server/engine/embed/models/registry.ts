@@ -26,6 +26,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isPreprocessName, Normalize, OnnxModelError, OnnxPlan, planOnnxModel, PREPROCESS, PREPROCESS_NAMES, PreprocessName } from './onnxModel';
+import { ONNX_ZOO_MODELS } from './zoo';
 
 /** Bump whenever preprocessing or pooling changes in a way that changes vectors: it invalidates the cache. */
 export const PREPROCESS_VERSION = 1;
@@ -34,7 +36,8 @@ export const PREPROCESS_VERSION = 1;
 export type PixelRange = '0-255' | '0-1' | '-1-1';
 export const PIXEL_RANGES: readonly PixelRange[] = ['0-255', '0-1', '-1-1'];
 
-export type ModelFormat = 'graph' | 'layers';
+/** 'graph'/'layers': TensorFlow.js model.json; 'onnx': an ONNX file run by ONNX Runtime (./onnxModel.ts). */
+export type ModelFormat = 'graph' | 'layers' | 'onnx';
 
 /** Where a model's files come from. Nothing is ever downloaded at run time. */
 export type ModelSource =
@@ -46,6 +49,7 @@ export type ModelSource =
    * Files published at URLs, fetched only by an explicit `labellint models download <id>` (./download.ts) into
    * `<modelDir>/<id>/<URL base name>`; every file is checked against its `sha256` when downloaded and again
    * whenever the model is resolved. The first file is the model JSON; the others are its weight shards.
+   * An 'onnx' model has exactly one file, the .onnx.
    */
   | { readonly kind: 'url'; readonly files: readonly UrlFile[] };
 
@@ -71,7 +75,10 @@ export interface ModelSpec {
   readonly format: ModelFormat;
   /** Images are fed as inputSize×inputSize×3. */
   readonly inputSize: number;
+  /** How TF.js models scale pixels. ONNX models use `preprocess` instead. */
   readonly pixelRange: PixelRange;
+  /** ONNX models: per-channel normalisation in 0–255 pixel units; absent = the default for the input layout. */
+  readonly preprocess?: Normalize;
   /** Intermediate node (graph) or layer (layers) names; empty = the model's own outputs. */
   readonly featureNodes: readonly string[];
   /** Length of the feature vector; 0 when unknown until the model runs (user models). */
@@ -134,9 +141,15 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
 /** Alias of `BUILTIN_MODELS` (the CLI's `models` command reads this name). */
 export const MODELS = BUILTIN_MODELS;
 
-/** Built-ins followed by `extra` (user entries from a registry file). */
+/**
+ * Opt-in backbones fetched only by `labellint models download <id>`, checked against their sha256: the ONNX
+ * Model Zoo entries of ./zoo.ts (none ships with LabelLint; none was downloaded where they were written).
+ */
+export const DOWNLOADABLE_MODELS: readonly ModelSpec[] = ONNX_ZOO_MODELS;
+
+/** Built-ins, then the downloadable entries, then `extra` (user entries from a registry file). */
 export function listModels(extra: readonly ModelSpec[] = []): readonly ModelSpec[] {
-  return [...BUILTIN_MODELS, ...extra];
+  return [...BUILTIN_MODELS, ...DOWNLOADABLE_MODELS, ...extra];
 }
 
 /** Where downloaded models live unless told otherwise: $LABELLINT_MODEL_DIR, else ~/.cache/labellint/models. */
@@ -158,25 +171,32 @@ export function urlFileName(url: string): string {
 export type ModelEncoding =
   /** model.json + binary shards (tfjs converter output). */
   | 'json'
+  /** One .onnx file (no shards). */
+  | 'onnx'
   /** nsfwjs bundles: `model.min.js` exporting the JSON object, shards exporting base64 strings. */
   | 'js-module';
 
 /** A model ready to load: plain data, so it can be posted to a worker thread. */
 export interface ResolvedModel {
   readonly spec: ModelSpec;
+  /** The model.json, or the .onnx file of an ONNX model. */
   readonly modelJsonPath: string;
   /** Absolute paths of the weight shards, in manifest order. */
   readonly weightPaths: readonly string[];
   readonly encoding: ModelEncoding;
   /** Stable cache key: id, content hash and size of every file, feature nodes, preprocessing version. */
   readonly key: string;
+  /** ONNX models only: input, layout, feature tensors and normalisation (see ./onnxModel.ts). */
+  readonly onnx?: OnnxPlan;
 }
 
 export interface ResolveOptions {
   /** Input size for a user model whose input shape does not fix it (default 224). */
   readonly inputSize?: number;
-  /** Pixel scaling for a user model (default '0-255'). */
+  /** Pixel scaling for a user TF.js model (default '0-255'). */
   readonly pixelRange?: PixelRange;
+  /** Normalisation for a user ONNX model (default: 'imagenet' for NCHW inputs, 'raw255' for NHWC). */
+  readonly preprocess?: PreprocessName;
   /** Where files of `url` sources are looked up (default `defaultModelDir()`), under `<modelDir>/<id>/`. */
   readonly modelDir?: string;
   /**
@@ -198,9 +218,9 @@ export function getModelSpec(id: string, extra: readonly ModelSpec[] = []): Mode
 }
 
 /**
- * Resolve a registry id or a path to a user's `model.json` (graph or layers model).
- * `layers` overrides the feature nodes (names of graph nodes or Keras layers); each must exist in the model.
- * Throws `ModelError` with a message a person can act on.
+ * Resolve a registry id, a path to a user's `model.json` (graph or layers model) or a path to a user's `.onnx`
+ * file. `layers` overrides the feature nodes (names of graph nodes, Keras layers, or ONNX nodes/tensors); each
+ * must exist in the model. Throws `ModelError` with a message a person can act on.
  */
 export async function resolveModel(
   idOrPath: string = DEFAULT_MODEL_ID,
@@ -211,6 +231,12 @@ export async function resolveModel(
   const builtin = getModelSpec(idOrPath, extra);
   let spec: ModelSpec;
   let modelJsonPath: string;
+  if (builtin?.format === 'onnx') return resolveOnnx(builtin, locateSource(builtin, options), layers, options);
+  if (!builtin && isOnnxPath(idOrPath)) {
+    const file = path.resolve(idOrPath);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ModelError(`ONNX model not found: ${file}.`);
+    return resolveOnnx(undefined, file, layers, options);
+  }
   if (builtin) {
     spec = builtin;
     modelJsonPath = locateSource(builtin, options);
@@ -237,7 +263,7 @@ export async function resolveModel(
   } else {
     throw new ModelError(
       `Unknown model '${idOrPath}'. Use one of: ${listModels(extra).map((m) => m.id).join(', ')}, ` +
-        'or the path of a TensorFlow.js model.json.',
+        'or the path of a TensorFlow.js model.json or of an .onnx file.',
     );
   }
 
@@ -273,6 +299,41 @@ export async function resolveModel(
   return { spec, modelJsonPath, weightPaths, encoding, key };
 }
 
+/**
+ * An ONNX model (`spec.format === 'onnx'`): the registry entry `spec` (undefined for a user's file at `file`),
+ * planned by ./onnxModel.ts. The layout and input shape come from the file, whose bytes are in the key.
+ */
+function resolveOnnx(spec: ModelSpec | undefined, file: string, layers: readonly string[] | undefined, options: ResolveOptions): ResolvedModel {
+  let planned;
+  try {
+    planned = planOnnxModel(file, {
+      layers: layers && layers.length > 0 ? layers : spec?.featureNodes,
+      inputSize: spec ? spec.inputSize : options.inputSize,
+      preprocess: spec ? spec.preprocess : options.preprocess,
+    });
+  } catch (e) {
+    if (e instanceof OnnxModelError) throw new ModelError(spec ? `${spec.id}: ${e.message}` : e.message);
+    throw e;
+  }
+  const resolved: ModelSpec = spec
+    ? { ...spec, featureNodes: planned.featureNodes, dim: sameList(planned.featureNodes, spec.featureNodes) ? spec.dim : 0 }
+    : {
+        id: `custom:${path.basename(path.dirname(file))}/${path.basename(file)}`,
+        name: `User model ${file}`,
+        licence: 'unknown (user-supplied)',
+        source: { kind: 'file', modelJson: file },
+        format: 'onnx',
+        inputSize: planned.inputSize,
+        pixelRange: '0-255',
+        preprocess: planned.plan.normalize,
+        featureNodes: planned.featureNodes,
+        dim: 0,
+        notes: 'User-supplied ONNX model.',
+      };
+  const withNorm: ModelSpec = { ...resolved, preprocess: planned.plan.normalize };
+  return { spec: withNorm, modelJsonPath: file, weightPaths: [], encoding: 'onnx', key: modelKey(withNorm, [file]), onnx: planned.plan };
+}
+
 /** id + content hash and byte size of every file + feature nodes + input size + pixel range + preprocessing version. */
 export function modelKey(spec: ModelSpec, files: readonly string[]): string {
   const h = crypto.createHash('sha256');
@@ -291,6 +352,8 @@ export function modelKey(spec: ModelSpec, files: readonly string[]): string {
     `in=${spec.inputSize}`,
     `px=${spec.pixelRange}`,
     `pp=${PREPROCESS_VERSION}`,
+    // ONNX models: the normalisation (TF.js keys are unchanged, so their caches stay valid).
+    ...(spec.format === 'onnx' && spec.preprocess ? [`norm=${[...spec.preprocess.mean, ...spec.preprocess.std].join(',')}`] : []),
   ].join('|');
 }
 
@@ -438,7 +501,11 @@ function findPackageRoot(pkg: string): string | undefined {
 }
 
 function looksLikePath(s: string): boolean {
-  return s.includes('/') || s.includes('\\') || s.endsWith('.json');
+  return s.includes('/') || s.includes('\\') || s.endsWith('.json') || isOnnxPath(s);
+}
+
+function isOnnxPath(s: string): boolean {
+  return s.toLowerCase().endsWith('.onnx');
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -469,6 +536,11 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  *     "graphPatch": { "relaxInputShape": true, "dropSignature": true }   // optional, graph models
  *   }
  *
+ * An ONNX entry has `"format": "onnx"`, one file (`"source": {"kind": "url", "files": [{"url": "…/net.onnx", …}]}`
+ * or `{"kind": "file", "modelJson": "net.onnx"}`), feature node or tensor names, no `pixelRange`, and optionally
+ * `"preprocess"`: "imagenet" | "zero-one" | "raw255" | "minus-one-one" or {"mean": [r,g,b], "std": [r,g,b]} in
+ * 0–255 pixel units (default: imagenet for NCHW inputs, raw255 for NHWC). See ./zoo.ts for real entries.
+ *
  * The sha256 values must be those of the published files (compute them once with `sha256sum`); a download whose
  * hash differs is refused. Throws `ModelError` naming the file and the first bad field.
  */
@@ -486,7 +558,7 @@ export function loadModelRegistry(file: string): ModelSpec[] {
 export function parseModelRegistry(json: unknown, baseDir: string, what = 'model registry'): ModelSpec[] {
   const entries = Array.isArray(json) ? json : isObject(json) && Array.isArray(json.models) ? json.models : undefined;
   if (!entries) throw new ModelError(`${what}: expected {"models": [...]} or an array of model entries.`);
-  const seen = new Set(BUILTIN_MODELS.map((m) => m.id));
+  const seen = new Set([...BUILTIN_MODELS, ...DOWNLOADABLE_MODELS].map((m) => m.id));
   return entries.map((e: unknown, i: number) => {
     const bad = (field: string, want: string): never => {
       throw new ModelError(`${what}: entry ${i}${isObject(e) && typeof e.id === 'string' ? ` ('${e.id}')` : ''}: ${field} must be ${want}.`);
@@ -498,11 +570,21 @@ export function parseModelRegistry(json: unknown, baseDir: string, what = 'model
     seen.add(id);
     const str = (f: string): string => (typeof e[f] === 'string' && (e[f] as string).length > 0 ? (e[f] as string) : bad(f, 'a non-empty string'));
     const format = e.format;
-    if (format !== 'graph' && format !== 'layers') return bad('format', "'graph' or 'layers'");
+    if (format !== 'graph' && format !== 'layers' && format !== 'onnx') return bad('format', "'graph', 'layers' or 'onnx'");
     const inputSize = e.inputSize;
     if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize < 16 || inputSize > 2048) return bad('inputSize', 'an integer in 16–2048');
-    const pixelRange = e.pixelRange;
+    const pixelRange = format === 'onnx' && e.pixelRange === undefined ? '0-255' : e.pixelRange;
     if (!PIXEL_RANGES.includes(pixelRange as PixelRange)) return bad('pixelRange', PIXEL_RANGES.map((r) => `'${r}'`).join(' or '));
+    let preprocess: Normalize | undefined;
+    if (e.preprocess !== undefined) {
+      if (format !== 'onnx') return bad('preprocess', 'absent for TF.js models (use pixelRange)');
+      const p = e.preprocess;
+      const triple = (x: unknown, positive: boolean): x is [number, number, number] =>
+        Array.isArray(x) && x.length === 3 && x.every((v) => typeof v === 'number' && Number.isFinite(v) && (!positive || v > 0));
+      if (isPreprocessName(p)) preprocess = PREPROCESS[p];
+      else if (isObject(p) && triple(p.mean, false) && triple(p.std, true)) preprocess = { mean: p.mean, std: p.std };
+      else return bad('preprocess', `one of ${PREPROCESS_NAMES.join(', ')} or {"mean": [r, g, b], "std": [r, g, b]} in 0–255 units`);
+    }
     const nodes = e.featureNodes;
     if (!Array.isArray(nodes) || nodes.length === 0 || !nodes.every((n) => typeof n === 'string' && n.length > 0)) {
       return bad('featureNodes', 'a non-empty array of node names');
@@ -514,6 +596,7 @@ export function parseModelRegistry(json: unknown, baseDir: string, what = 'model
     if (isObject(src) && src.kind === 'url') {
       const files = src.files;
       if (!Array.isArray(files) || files.length === 0) return bad('source.files', 'a non-empty array');
+      if (format === 'onnx' && files.length !== 1) return bad('source.files', 'one file (the .onnx) for an ONNX model');
       const names = new Set<string>();
       const checked = files.map((f: unknown, j: number): UrlFile => {
         if (!isObject(f) || typeof f.url !== 'string') return bad(`source.files[${j}].url`, 'a URL');
@@ -549,7 +632,7 @@ export function parseModelRegistry(json: unknown, baseDir: string, what = 'model
     const notes = e.notes === undefined ? 'User registry entry.' : str('notes');
     return {
       id, name: str('name'), licence: str('licence'), source, format, inputSize, pixelRange: pixelRange as PixelRange,
-      featureNodes: nodes as string[], dim, notes, ...(graphPatch ? { graphPatch } : {}),
+      featureNodes: nodes as string[], dim, notes, ...(graphPatch ? { graphPatch } : {}), ...(preprocess ? { preprocess } : {}),
     };
   });
 }
