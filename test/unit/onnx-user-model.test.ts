@@ -10,9 +10,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createEmbedder, embedderOptionsFromSettings } from '../../server/engine/embed';
-import { OnnxDataType } from '../../server/engine/embed/onnxProto';
+import { OnnxDataType, PbWriter } from '../../server/engine/embed/onnxProto';
 import { addGraphOutputs, readOnnxInfo } from '../../server/engine/embed/onnxRead';
-import { loadOnnxRuntime, normalizePixels, OnnxRunner, poolOutput } from '../../server/engine/embed/onnxRunner';
+import { ensureOnnxModel, loadOnnxRuntime, normalizePixels, OnnxRunner, poolOutput } from '../../server/engine/embed/onnxRunner';
 import { planOnnxModel, PREPROCESS } from '../../server/engine/embed/models/onnxModel';
 import { ModelError, resolveModel } from '../../server/engine/embed/models/registry';
 import { sanitizeSettings } from '../../protocol/settings';
@@ -22,6 +22,8 @@ const ort = loadOnnxRuntime(undefined).ort;
 const NO_ORT = ort ? false : 'onnxruntime-node is not installed';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-onnx-user-'));
+// Patched copies of the models (feature tensors added as outputs) go to <cache>/onnx: keep them in tmp.
+process.env.LABELLINT_CACHE_DIR = tmp;
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function write(name: string, bytes: Uint8Array): string {
@@ -133,6 +135,33 @@ test('planOnnxModel: errors name the file and what to do', () => {
   assert.throws(() => planOnnxModel(nchw, { preprocess: 'caffe' as never }), /Unknown preprocessing 'caffe'. Valid: imagenet, zero-one, raw255, minus-one-one/);
 });
 
+/** x [N,3,H,W] + ext → mid → Relu → y, where the initializer 'ext' keeps its data in an external file. */
+function externalDataModel(): Uint8Array {
+  const w = new PbWriter();
+  w.int(1, 7);
+  w.message(7, (g) => {
+    g.message(1, (n) => n.string(1, 'x').string(1, 'ext').string(2, 'mid').string(3, 'add').string(4, 'Add'));
+    g.message(1, (n) => n.string(1, 'mid').string(2, 'y').string(3, 'relu').string(4, 'Relu'));
+    g.string(2, 'ext_graph');
+    g.message(5, (t) => t.int(1, 1).int(2, OnnxDataType.FLOAT).string(8, 'ext').message(13, (kv) => kv.string(1, 'location').string(2, 'ext.bin')).int(14, 1));
+    g.message(11, (vi) =>
+      vi.string(1, 'x').message(2, (tp) =>
+        tp.message(1, (tt) => tt.int(1, OnnxDataType.FLOAT).message(2, (sh) => ['N', 3, 'H', 'W'].forEach((d) => sh.message(1, (dm) => (typeof d === 'number' ? dm.int(1, d) : dm.string(2, d)))))),
+      ),
+    );
+    g.message(12, (vi) => vi.string(1, 'y'));
+  });
+  w.message(8, (o) => o.int(2, 13));
+  return w.finish();
+}
+
+test('planOnnxModel: a model with external weight files takes its own outputs, and says why intermediate ones cannot be added', () => {
+  const file = write('external.onnx', externalDataModel());
+  assert.equal(readOnnxInfo(fs.readFileSync(file)).externalData, true);
+  assert.deepEqual(planOnnxModel(file).plan.addOutputs, []);
+  assert.throws(() => planOnnxModel(file, { layers: ['mid'] }), (e: Error) => e.message.startsWith(file) && /external data files.*'mid'.*save_as_external_data=False/.test(e.message));
+});
+
 test('resolveModel: an .onnx path resolves to an ONNX plan; the key follows content, nodes and preprocessing', async () => {
   const file = write('resolve.onnx', nchwNet());
   const a = await resolveModel(file, ['relu1']);
@@ -178,12 +207,14 @@ test('normalizePixels: (pixel − mean) / std, NCHW planes or NHWC order', () =>
 });
 
 test('ONNX Runtime: intermediate nodes of a PyTorch-like model pooled, normalised and concatenated (worker pool)', { skip: NO_ORT }, async () => {
+  // One pool per test process: starting and stopping ONNX Runtime worker pools repeatedly in one process
+  // crashes it now and then, with the bundled model too (the "ORT shutdown abort" of issue 12).
   const file = write('embed-nchw.onnx', nchwNet());
   const before = fs.readFileSync(file);
   const size = 16;
-  const emb = await createEmbedder({ modelPath: file, layers: ['relu1', 'c2'], inputSize: size, backend: 'onnx', workers: 2, batchSize: 3 });
+  const emb = await createEmbedder({ modelPath: file, layers: ['relu1', 'c2'], inputSize: size, backend: 'auto', workers: 2, batchSize: 3 });
   try {
-    assert.equal(emb.backend, 'onnx');
+    assert.equal(emb.backend, 'onnx', "'auto' runs an ONNX model on ONNX Runtime");
     assert.equal(emb.model.dim, 10, '4 + 6 channels');
     assert.match(emb.backendDetail, /input NCHW 16×16, preprocessing imagenet/);
     const imgs = images(7, size);
@@ -196,15 +227,17 @@ test('ONNX Runtime: intermediate nodes of a PyTorch-like model pooled, normalise
     await emb.dispose();
   }
   assert.deepEqual(fs.readFileSync(file), before, "the user's file is not modified");
+  const copies = fs.readdirSync(path.join(tmp, 'onnx'));
+  assert.ok(copies.length >= 1, 'the copy with the feature outputs lives in the cache');
 
-  // 'auto' runs it on ONNX Runtime too; another preprocessing changes the vectors as the reference says.
-  const auto = await createEmbedder({ modelPath: file, layers: ['relu1', 'c2'], inputSize: size, preprocess: 'zero-one', workers: 1 });
+  // Another preprocessing changes the vectors as the reference says (one session in this thread).
+  const model = await resolveModel(file, ['relu1', 'c2'], { inputSize: size, preprocess: 'zero-one' });
+  const runner = await OnnxRunner.create({ model, ort: ort!, threads: 1 });
   try {
-    assert.equal(auto.backend, 'onnx');
     const img = images(1, size, 5)[0];
-    assertClose((await auto.embed([img]))[0], referenceNchw(img, size, [0, 0, 0], [255, 255, 255]), 2e-5, 'zero-one');
+    assertClose(await runner.embedPacked(img, 1), referenceNchw(img, size, [0, 0, 0], [255, 255, 255]), 2e-5, 'zero-one');
   } finally {
-    await auto.dispose();
+    await runner.dispose();
   }
 });
 
@@ -229,6 +262,26 @@ test('ONNX Runtime: a tf2onnx-like NHWC model with its batch fixed at 1 embeds a
     });
   } finally {
     await runner.dispose();
+  }
+});
+
+test('ONNX Runtime: the bundled backbone, exported to ONNX and loaded as a user model with its three blocks, gives the bundled vectors', { skip: NO_ORT }, async () => {
+  // A real 6.8 MB network (164 nodes, NHWC input, NCHW inside): the default backbone converted by onnxConvert.ts.
+  const bundled = await resolveModel('centernet-mnv3');
+  const file = ensureOnnxModel(bundled, tmp);
+  const user = await resolveModel(file, [...bundled.spec.featureNodes]); // 'auto' preprocessing for NHWC: raw 0–255, as the bundled graph wants
+  assert.equal(user.onnx?.layout, 'NHWC');
+  assert.equal(user.spec.inputSize, 224);
+  assert.deepEqual(user.onnx?.addOutputs, [...bundled.spec.featureNodes]);
+  const [a, b] = await Promise.all([OnnxRunner.create({ model: bundled, ort: ort!, threads: 1, onnxPath: file }), OnnxRunner.create({ model: user, ort: ort!, threads: 1 })]);
+  try {
+    assert.equal(b.dim, 240);
+    const imgs = images(3, 224, 9);
+    const packed = new Uint8Array(3 * imgs[0].length);
+    imgs.forEach((img, i) => packed.set(img, i * img.length));
+    assertClose(await b.embedPacked(packed, 3), await a.embedPacked(packed, 3), 1e-5, 'centernet');
+  } finally {
+    await Promise.all([a.dispose(), b.dispose()]);
   }
 });
 

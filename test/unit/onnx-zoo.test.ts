@@ -40,6 +40,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-zoo-'));
+  process.env.LABELLINT_CACHE_DIR = tmp; // patched copies of the models go to <cache>/onnx
 });
 
 after(() => {

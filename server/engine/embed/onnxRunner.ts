@@ -9,8 +9,8 @@
  * ONNX graph), L2-normalised, blocks concatenated, L2-normalised again.
  *
  * An ONNX model of the user's (or a downloaded ONNX Model Zoo entry: spec.format 'onnx') is loaded as it is,
- * with its feature tensors added as graph outputs in memory (`./onnxRead.ts`, planned by
- * `../models/onnxModel.ts`); its 4-D outputs are mean-pooled over H×W here, in JavaScript (`poolOutput`).
+ * or, when feature tensors must become graph outputs, as a cached copy with them added (`./onnxRead.ts`,
+ * planned by `./models/onnxModel.ts`); its 4-D outputs are mean-pooled over H×W here, in JavaScript (`poolOutput`).
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -88,15 +88,20 @@ export function defaultCacheDir(): string {
 
 /**
  * The cached ONNX file for a model, converting it first when absent (atomic rename: safe across processes).
- * An ONNX model (spec.format 'onnx') needs no conversion: its own file is returned.
+ * An ONNX model (spec.format 'onnx') needs no conversion: its own file is returned, or, when feature tensors
+ * must be added as graph outputs, a copy with them added (the user's file is never written). Worker threads
+ * load that file by path: ONNX Runtime sessions created from in-memory bytes in worker threads crashed the
+ * process now and then at exit here (heap corruption, about 1 run in 7), as microsoft/onnxruntime#13086 reports.
  */
 export function ensureOnnxModel(model: ResolvedModel, cacheDir: string = defaultCacheDir()): string {
-  if (model.onnx) return model.modelJsonPath;
-  const hash = crypto.createHash('sha256').update(`${model.key}|conv=${CONVERTER_VERSION}`).digest('hex').slice(0, 20);
+  const plan = model.onnx;
+  if (plan && plan.addOutputs.length === 0) return model.modelJsonPath;
+  const version = plan ? `outputs=${plan.addOutputs.join('\n')}` : `conv=${CONVERTER_VERSION}`;
+  const hash = crypto.createHash('sha256').update(`${model.key}|${version}`).digest('hex').slice(0, 20);
   const dir = path.join(cacheDir, 'onnx');
   const file = path.join(dir, `${hash}.onnx`);
   if (fs.existsSync(file)) return file;
-  const bytes = convertResolvedModel(model);
+  const bytes = plan ? addGraphOutputs(fs.readFileSync(model.modelJsonPath), plan.addOutputs) : convertResolvedModel(model);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   fs.writeFileSync(tmp, bytes);
@@ -109,7 +114,7 @@ export interface OnnxRunnerOptions {
   readonly ort: OrtApi;
   /** Intra-op threads of the session (default: available cores). */
   readonly threads?: number;
-  /** ONNX file to load (default: converted into the cache on first use). */
+  /** ONNX file to load (default: converted, or for an ONNX model patched, into the cache on first use). */
   readonly onnxPath?: string;
   readonly cacheDir?: string;
 }
@@ -128,10 +133,7 @@ export class OnnxRunner {
 
   static async create(opts: OnnxRunnerOptions): Promise<OnnxRunner> {
     const onnxPath = opts.onnxPath ?? ensureOnnxModel(opts.model, opts.cacheDir);
-    const plan = opts.model.onnx;
-    // Feature tensors that are not graph outputs yet are added in memory; the user's file is never written.
-    const source = plan && plan.addOutputs.length > 0 ? addGraphOutputs(fs.readFileSync(onnxPath), plan.addOutputs) : onnxPath;
-    const session = await opts.ort.InferenceSession.create(source, {
+    const session = await opts.ort.InferenceSession.create(onnxPath, {
       intraOpNumThreads: opts.threads ?? os.availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',

@@ -152,6 +152,13 @@ export function planFromInfo(info: OnnxInfo, file: string, opts: OnnxPlanOptions
     normalize = opts.preprocess;
   }
   const addOutputs = [...new Set(outputs.filter((o) => !graphOutputs.includes(o)))];
+  if (addOutputs.length > 0 && info.externalData) {
+    throw new OnnxModelError(
+      `${file} keeps its weights in external data files, so LabelLint cannot add ${addOutputs.map((o) => `'${o}'`).join(', ')} as ` +
+        'graph outputs to a copy of it. Re-save it as one file (onnx.save(model, path, save_as_external_data=False), under 2 GB) ' +
+        'or export it with the feature tensors as outputs.',
+    );
+  }
   return {
     plan: { inputName: input.name, layout, batch, outputs, addOutputs, normalize, preprocessName },
     inputSize: size,
