@@ -89,9 +89,8 @@ export function defaultCacheDir(): string {
 /**
  * The cached ONNX file for a model, converting it first when absent (atomic rename: safe across processes).
  * An ONNX model (spec.format 'onnx') needs no conversion: its own file is returned, or, when feature tensors
- * must be added as graph outputs, a copy with them added (the user's file is never written). Worker threads
- * load that file by path: ONNX Runtime sessions created from in-memory bytes in worker threads crashed the
- * process now and then at exit here (heap corruption, about 1 run in 7), as microsoft/onnxruntime#13086 reports.
+ * must be added as graph outputs, a copy with them added (the user's file is never written), patched once
+ * here and loaded by path in every worker, as converted models are.
  */
 export function ensureOnnxModel(model: ResolvedModel, cacheDir: string = defaultCacheDir()): string {
   const plan = model.onnx;
