@@ -59,7 +59,7 @@ export interface OnnxPlan {
   /** The subset of `outputs` that must be added as graph outputs before loading. */
   readonly addOutputs: readonly string[];
   readonly normalize: Normalize;
-  /** How `normalize` was chosen, for messages: a preset name or 'registry'. */
+  /** `normalize` for messages: a preset name, or the numbers. */
   readonly preprocessName: string;
 }
 
@@ -148,8 +148,9 @@ export function planFromInfo(info: OnnxInfo, file: string, opts: OnnxPlanOptions
     preprocessName = opts.preprocess;
     normalize = PREPROCESS[opts.preprocess];
   } else {
-    preprocessName = 'registry';
     normalize = opts.preprocess;
+    const same = PREPROCESS_NAMES.find((n) => sameNumbers(PREPROCESS[n], normalize));
+    preprocessName = same ?? `mean ${normalize.mean.join('/')}, std ${normalize.std.join('/')}`;
   }
   const addOutputs = [...new Set(outputs.filter((o) => !graphOutputs.includes(o)))];
   if (addOutputs.length > 0 && info.externalData) {
@@ -164,6 +165,10 @@ export function planFromInfo(info: OnnxInfo, file: string, opts: OnnxPlanOptions
     inputSize: size,
     featureNodes,
   };
+}
+
+function sameNumbers(a: Normalize, b: Normalize): boolean {
+  return [0, 1, 2].every((i) => a.mean[i] === b.mean[i] && a.std[i] === b.std[i]);
 }
 
 function pickInput(info: OnnxInfo, file: string): OnnxTensorInfo {
