@@ -2,7 +2,8 @@
  * Worker-thread entry for the ONNX Runtime backend: one single-threaded ORT session per worker, started by
  * `WorkerPool` (`./pool.ts`) with `workerFile` = this file, speaking the same messages as `./worker.ts`
  * (`./protocol.ts`). The init message's `backend` field is ignored: this worker always runs ORT.
- * The main thread has already converted the model (`ensureOnnxModel`), so this finds it in the cache;
+ * The main thread has already converted the model, or for an ONNX model written its copy with the feature
+ * outputs added (`ensureOnnxModel`), so this finds it in the cache;
  * ORT is found the same way as there (LABELLINT_ONNXRUNTIME is inherited with the environment).
  */
 import { parentPort } from 'worker_threads';
