@@ -15,7 +15,7 @@ export const SECTION = 'labelLint';
  * Settings field fails to compile here until it is added (and to contributes.configuration in package.json).
  */
 const SETTING_KEY_SET: Record<keyof Settings, true> = {
-  model: true, modelPath: true, modelLayers: true, backend: true, workers: true, batchSize: true, folds: true, k: true,
+  model: true, modelPath: true, modelLayers: true, modelPreprocess: true, backend: true, workers: true, batchSize: true, folds: true, k: true,
   seed: true, labelFilter: true, minConfidence: true, nearDuplicateThreshold: true, severities: true, exclude: true, maxImages: true,
   labelsCsv: true, predProbsCsv: true,
 };

@@ -16,16 +16,25 @@ export const LABEL_FILTERS = [
 ] as const;
 export type LabelFilter = (typeof LABEL_FILTERS)[number];
 
+/**
+ * Pixel normalisation for a user's ONNX model (`modelPath` ending in .onnx); 'auto' = ImageNet mean/std for
+ * NCHW inputs, raw 0–255 for NHWC. Presets: server/engine/models/onnxModel.ts (`PREPROCESS`).
+ */
+export const MODEL_PREPROCESS = ['auto', 'imagenet', 'zero-one', 'raw255', 'minus-one-one'] as const;
+export type ModelPreprocess = (typeof MODEL_PREPROCESS)[number];
+
 export type Severity = 'error' | 'warning' | 'information' | 'hint' | 'off';
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint', 'off'];
 
 export interface Settings {
   /** Registered model id, e.g. 'centernet-mnv3'. */
   readonly model: string;
-  /** A user's own TF.js model.json (overrides `model` when set). */
+  /** A user's own TF.js model.json or ONNX file (overrides `model` when set). */
   readonly modelPath: string | null;
-  /** Node names to pool features from, for `modelPath`. */
+  /** Node (or ONNX tensor) names to pool features from, for `modelPath`. */
   readonly modelLayers: readonly string[];
+  /** Pixel normalisation for an ONNX `modelPath`. */
+  readonly modelPreprocess: ModelPreprocess;
   readonly backend: Backend;
   /** Embedding worker threads; 0 = one per core. */
   readonly workers: number;
@@ -62,6 +71,7 @@ export const DEFAULT_SETTINGS: Settings = {
   model: 'centernet-mnv3',
   modelPath: null,
   modelLayers: [],
+  modelPreprocess: 'auto',
   backend: 'auto',
   workers: 0,
   batchSize: 16,
@@ -115,6 +125,7 @@ export function sanitizeSettings(raw: unknown): Settings {
     model: str(r.model) ?? d.model,
     modelPath: str(r.modelPath),
     modelLayers: strings(r.modelLayers),
+    modelPreprocess: oneOf(r.modelPreprocess, MODEL_PREPROCESS, d.modelPreprocess),
     backend: oneOf(r.backend, BACKENDS, d.backend),
     workers: int(r.workers, d.workers, 0, 256),
     batchSize: int(r.batchSize, d.batchSize, 1, 4096),

@@ -137,8 +137,8 @@ export async function main(argv: string[]): Promise<number> {
       const { listModels, loadModelRegistry, DEFAULT_MODEL_ID } = await import('./engine/embed/models/registry');
       const extra = cmd.registry ? loadModelRegistry(cmd.registry) : [];
       for (const m of listModels(extra)) {
-        const where = m.source.kind === 'url' ? ' [download]' : '';
-        process.stdout.write(`${m.id === DEFAULT_MODEL_ID ? '*' : ' '} ${m.id.padEnd(20)} ${String(m.dim).padStart(5)}-d  ${m.name}${where} (${m.licence})\n`);
+        const where = m.source.kind === 'url' ? ' [opt-in download]' : '';
+        process.stdout.write(`${m.id === DEFAULT_MODEL_ID ? '*' : ' '} ${m.id.padEnd(24)} ${String(m.dim).padStart(5)}-d  ${m.name}${where} (${m.licence})\n`);
       }
       return EXIT_OK;
     }

@@ -2,7 +2,7 @@
  * Command-line parsing for `labellint`. Pure: argv in, a typed command out (or a usage error).
  */
 import { resolve } from 'node:path';
-import { sanitizeSettings, BACKENDS, LABEL_FILTERS, type Settings } from '../../protocol/settings';
+import { sanitizeSettings, BACKENDS, LABEL_FILTERS, MODEL_PREPROCESS, type Settings } from '../../protocol/settings';
 
 export const FORMATS = ['json', 'csv', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -70,8 +70,13 @@ Options for analyze:
   --min-confidence <p>      Probability that a label is wrong (0.01–1, default 0.5) from which an image is a
                             label issue; images from 0.2 up to it are counted as "possible" (review queue)
   --model <id>              Registered backbone (see 'labellint models')
-  --model-path <model.json> Your own TF.js model; with --layers <node,node>
-  --layers <a,b>            Node names to pool features from (with --model-path)
+  --model-path <file>       Your own network: a TF.js model.json, or an .onnx file exported from PyTorch,
+                            timm, torchvision or Keras (needs onnxruntime-node); with --layers <node,node>
+  --layers <a,b>            Node (ONNX: node or tensor) names to pool features from (with --model-path);
+                            default: the model's outputs
+  --model-preprocess <${MODEL_PREPROCESS.join('|')}>
+                            Pixel normalisation for an ONNX --model-path (default auto: imagenet for NCHW
+                            inputs, raw255 for NHWC)
   --backend <${BACKENDS.join('|')}>
   --workers <n>             Embedding worker threads (0 = one per core)
   --batch-size <n>          Images per inference batch
@@ -92,7 +97,7 @@ Options for analyze:
 const NUMERIC = new Set(['workers', 'batch-size', 'folds', 'k', 'seed', 'max-images', 'max-label-issues']);
 const FLAGS = new Set(['quiet', 'embed-only', 'force']);
 const VALUED = new Set([
-  'format', 'out', 'model', 'model-path', 'layers', 'backend', 'filter', 'csv', 'exclude', 'pred-probs', 'min-confidence', ...NUMERIC,
+  'format', 'out', 'model', 'model-path', 'layers', 'model-preprocess', 'backend', 'filter', 'csv', 'exclude', 'pred-probs', 'min-confidence', ...NUMERIC,
 ]);
 
 function camel(s: string): string {
@@ -143,6 +148,16 @@ export function parseArgs(argv: readonly string[]): Command {
   raw.predProbsCsv = one('pred-probs') === undefined ? undefined : resolve(one('pred-probs')!);
   raw.exclude = values.get('exclude');
   if (raw.modelLayers && !raw.modelPath) throw new UsageError('--layers goes with --model-path');
+  const preprocess = one('model-preprocess');
+  if (preprocess !== undefined) {
+    if (!(MODEL_PREPROCESS as readonly string[]).includes(preprocess)) {
+      throw new UsageError(`--model-preprocess must be one of ${MODEL_PREPROCESS.join(', ')}`);
+    }
+    if (!raw.modelPath || !String(raw.modelPath).toLowerCase().endsWith('.onnx')) {
+      throw new UsageError('--model-preprocess goes with an ONNX --model-path (a .onnx file)');
+    }
+    raw.modelPreprocess = preprocess;
+  }
   const settings = sanitizeSettings(raw);
   for (const n of ['folds', 'k'] as const) {
     if (raw[n] !== undefined && settings[n] !== raw[n]) throw new UsageError(`--${n} is out of range`);

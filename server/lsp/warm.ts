@@ -11,22 +11,15 @@ export class WarmEmbedder {
 
   /** Settings that change the embedder; everything else leaves it warm. */
   static keyOf(s: Settings): string {
-    return JSON.stringify([s.model, s.modelPath, s.modelLayers, s.backend, s.workers, s.batchSize]);
+    return JSON.stringify([s.model, s.modelPath, s.modelLayers, s.modelPreprocess, s.backend, s.workers, s.batchSize]);
   }
 
   async get(settings: Settings): Promise<Embedder> {
     const key = WarmEmbedder.keyOf(settings);
     if (this.current?.key !== key) {
       await this.dispose();
-      const { createEmbedder } = await import('../engine/embed');
-      const embedder = createEmbedder({
-        model: settings.model,
-        modelPath: settings.modelPath ?? undefined,
-        layers: settings.modelLayers.length > 0 ? [...settings.modelLayers] : undefined,
-        backend: settings.backend,
-        workers: settings.workers > 0 ? settings.workers : undefined,
-        batchSize: settings.batchSize,
-      });
+      const { createEmbedder, embedderOptionsFromSettings } = await import('../engine/embed');
+      const embedder = createEmbedder(embedderOptionsFromSettings(settings));
       this.current = { key, embedder };
       embedder.catch(() => {
         if (this.current?.embedder === embedder) this.current = null;

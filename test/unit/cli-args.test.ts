@@ -33,6 +33,14 @@ test('options map onto settings, both --x v and --x=v forms', () => {
   assert.equal(c.quiet, true);
 });
 
+test('an ONNX --model-path takes --layers and --model-preprocess', () => {
+  const c = analyze(['analyze', 'd', '--model-path', 'net.onnx', '--layers', 'resnetv17_pool1_fwd,stage3', '--model-preprocess', 'zero-one']);
+  assert.equal(c.settings.modelPath, 'net.onnx');
+  assert.deepEqual(c.settings.modelLayers, ['resnetv17_pool1_fwd', 'stage3']);
+  assert.equal(c.settings.modelPreprocess, 'zero-one');
+  assert.equal(analyze(['analyze', 'd', '--model-path', 'net.onnx']).settings.modelPreprocess, 'auto');
+});
+
 test('bad input is a UsageError naming the problem', () => {
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown command 'frobnicate'/],
@@ -45,6 +53,9 @@ test('bad input is a UsageError naming the problem', () => {
     [['analyze', 'a', '--backend', 'tpu'], /--backend must be one of/],
     [['analyze', 'a', '--format', 'xml'], /--format must be one of/],
     [['analyze', 'a', '--layers', 'x'], /--layers goes with --model-path/],
+    [['analyze', 'a', '--model-path', 'm.onnx', '--model-preprocess', 'caffe'], /--model-preprocess must be one of auto, imagenet/],
+    [['analyze', 'a', '--model-path', 'm/model.json', '--model-preprocess', 'imagenet'], /goes with an ONNX --model-path/],
+    [['analyze', 'a', '--model-preprocess', 'imagenet'], /goes with an ONNX --model-path/],
     [['analyze', 'a', '--quiet=1'], /takes no value/],
   ];
   for (const [argv, re] of cases) {

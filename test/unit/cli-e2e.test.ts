@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { AnalysisResult } from '../../protocol/results';
+import { loadOnnxRuntime } from '../../server/engine/embed/onnxRunner';
+import { nchwNet } from './helpers/tiny-onnx';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const BIN = join(REPO, 'bin', 'labellint.js');
@@ -95,3 +97,28 @@ test('--pred-probs: the user model\'s probabilities replace the classifier', () 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--model-path net.onnx --layers: a user\'s ONNX network embeds the dataset; a wrong node name is named', { skip: hasOrt() ? false : 'onnxruntime-node is not installed' }, () => {
+  const dir = fixture();
+  try {
+    const model = join(dir, 'net.onnx');
+    writeFileSync(model, nchwNet());
+    const env = { ...process.env, LABELLINT_CACHE_DIR: join(dir, 'cache') };
+    const r = spawnSync(process.execPath, [BIN, 'analyze', dir, '--model-path', model, '--layers', 'relu1,c2', '--model-preprocess', 'zero-one', '--out', join(dir, 'r.json'), '--workers', '1'], { encoding: 'utf8', timeout: 300_000, env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /model custom:[^ ]*\/net\.onnx \(10-d\) on onnxruntime-node .*input NCHW 224×224, preprocessing zero-one/);
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as AnalysisResult;
+    assert.equal(json.model.dim, 10);
+    assert.equal(json.images.length, 30);
+
+    const bad = spawnSync(process.execPath, [BIN, 'analyze', dir, '--model-path', model, '--layers', 'relu2', '--quiet'], { encoding: 'utf8', timeout: 300_000, env });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /net\.onnx: no node or tensor named 'relu2' \(6 nodes\)\. Similar names: relu1\./);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function hasOrt(): boolean {
+  return loadOnnxRuntime(undefined).ort !== undefined;
+}

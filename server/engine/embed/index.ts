@@ -4,12 +4,15 @@
  * Backends: native tfjs-node(-gpu) and WebGPU run in this thread (they have their own threads/device);
  * WASM and CPU are single-threaded in Node, so they run in a pool of worker threads, one per core.
  * ONNX Runtime (`./onnxRunner.ts`, only when onnxruntime-node is installed) runs in the same kind of pool;
- * 'auto' prefers it to the WASM pool (about 3× faster on CPU: bench/onnx/README.md).
+ * 'auto' prefers it to the WASM pool (about 3× faster on CPU: bench/onnx/README.md). A user's own .onnx
+ * file (or a downloaded ONNX Model Zoo entry) runs only there.
  */
 import * as os from 'os';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { ModelInfo } from '../../../protocol/results';
+import type { Settings } from '../../../protocol/settings';
 import { DEFAULT_MODEL_ID, PixelRange, ResolvedModel, resolveModel } from './models/registry';
+import type { PreprocessName } from './models/onnxModel';
 import {
   BACKEND_CHOICES,
   BackendChoice,
@@ -42,10 +45,12 @@ export const DEFAULT_FLIP_TTA = false;
 export interface EmbedderOptions {
   /** Registry id (default 'centernet-mnv3'). Ignored when `modelPath` is given. */
   readonly model?: string;
-  /** A user's own TensorFlow.js model.json (graph or layers model). */
+  /** A user's own TensorFlow.js model.json (graph or layers model) or .onnx file. */
   readonly modelPath?: string;
-  /** Feature node / layer names, overriding the registry's. */
+  /** Feature node / layer names (ONNX: node or tensor names), overriding the registry's. */
   readonly layers?: readonly string[];
+  /** Normalisation for a user's .onnx file (default by input layout: imagenet for NCHW, raw255 for NHWC). */
+  readonly preprocess?: PreprocessName;
   readonly backend?: BackendChoice;
   /** Worker threads for WASM/CPU (default `os.availableParallelism()`). */
   readonly workers?: number;
@@ -73,6 +78,26 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
+/** The embedder options that `Settings` (CLI flags, `labelLint.*`) ask for: one mapping for every caller. */
+export function embedderOptionsFromSettings(s: Settings): EmbedderOptions {
+  return {
+    model: s.model,
+    modelPath: s.modelPath ?? undefined,
+    layers: s.modelLayers.length > 0 ? [...s.modelLayers] : undefined,
+    preprocess: s.modelPreprocess === 'auto' ? undefined : s.modelPreprocess,
+    backend: s.backend,
+    workers: s.workers > 0 ? s.workers : undefined,
+    batchSize: s.batchSize,
+  };
+}
+
+/** An executor and how to name its backend. */
+interface Started {
+  readonly executor: Executor;
+  readonly backendName: string;
+  readonly backendDetail: string;
+}
+
 /** Runs packed batches on some backend. */
 interface Executor {
   readonly parallelism: number;
@@ -95,23 +120,10 @@ export async function createEmbedder(opts: EmbedderOptions = {}): Promise<Embedd
   const model = await resolveModel(opts.modelPath ?? opts.model ?? DEFAULT_MODEL_ID, opts.layers, {
     inputSize: opts.inputSize,
     pixelRange: opts.pixelRange,
+    preprocess: opts.preprocess,
   });
 
-  let executor: Executor;
-  let backendName: string;
-  let backendDetail: string;
-  if (backend === 'onnx') {
-    const onnx = await tryOnnxPool(model, { workers, flipTta });
-    if (!onnx.pool) throw new Error(`The ONNX Runtime backend cannot run: ${onnx.reason}`);
-    executor = poolExecutor(onnx.pool);
-    ({ backend: backendName, backendDetail } = onnx.pool);
-  } else if (backend === 'wasm' || backend === 'cpu') {
-    const pool = await WorkerPool.start({ model, backend, workers, flipTta });
-    executor = poolExecutor(pool);
-    ({ backend: backendName, backendDetail } = pool);
-  } else {
-    ({ executor, backendName, backendDetail } = await startTfjs(backend, model, workers, flipTta));
-  }
+  const { executor, backendName, backendDetail } = await startBackend(backend, model, workers, flipTta);
 
   const size = model.spec.inputSize;
   const info = {
@@ -137,13 +149,36 @@ export async function createEmbedder(opts: EmbedderOptions = {}): Promise<Embedd
   };
 }
 
+/** The executor for `backend`: an ONNX model on ONNX Runtime only, else the chosen backend or, for TF.js ones, `startTfjs`. */
+async function startBackend(backend: BackendChoice, model: ResolvedModel, workers: number, flipTta: boolean): Promise<Started> {
+  if (model.onnx) {
+    // An ONNX model runs on ONNX Runtime or not at all.
+    if (backend !== 'auto' && backend !== 'onnx') {
+      throw new Error(`${model.modelJsonPath} is an ONNX model: it runs on ONNX Runtime only (backend 'onnx' or 'auto'), not '${backend}'.`);
+    }
+    const onnx = await tryOnnxPool(model, { workers, flipTta });
+    if (!onnx.pool) throw new Error(onnx.reason.startsWith('onnx: ') ? `${model.modelJsonPath}: ${onnx.reason.slice(6)}` : onnx.reason);
+    return { executor: poolExecutor(onnx.pool), backendName: onnx.pool.backend, backendDetail: onnx.pool.backendDetail };
+  }
+  if (backend === 'onnx') {
+    const onnx = await tryOnnxPool(model, { workers, flipTta });
+    if (!onnx.pool) throw new Error(`The ONNX Runtime backend cannot run: ${onnx.reason}`);
+    return { executor: poolExecutor(onnx.pool), backendName: onnx.pool.backend, backendDetail: onnx.pool.backendDetail };
+  }
+  if (backend === 'wasm' || backend === 'cpu') {
+    const pool = await WorkerPool.start({ model, backend, workers, flipTta });
+    return { executor: poolExecutor(pool), backendName: pool.backend, backendDetail: pool.backendDetail };
+  }
+  return startTfjs(backend, model, workers, flipTta);
+}
+
 /** TF.js backends: an accelerated one in this thread (native, GPU, WebGPU) or, for 'auto', ONNX Runtime or the WASM pool. */
 async function startTfjs(
   backend: BackendChoice,
   model: ResolvedModel,
   workers: number,
   flipTta: boolean,
-): Promise<{ executor: Executor; backendName: string; backendDetail: string }> {
+): Promise<Started> {
   const tf = require('@tensorflow/tfjs-core') as typeof tfc;
   let accelerated: BackendResult | undefined;
   let skipped: string[] = [];

@@ -6,13 +6,19 @@
  * LABELLINT_CACHE_DIR, else $XDG_CACHE_HOME/labellint, else ~/.cache/labellint.
  *
  * Same feature vector as the TF.js runner (`./runner.ts`): each block mean-pooled over H×W (inside the
- * ONNX graph), L2-normalised, blocks concatenated, L2-normalised again. No flip TTA.
+ * ONNX graph), L2-normalised, blocks concatenated, L2-normalised again.
+ *
+ * An ONNX model of the user's (or a downloaded ONNX Model Zoo entry: spec.format 'onnx') is loaded as it is,
+ * or, when feature tensors must become graph outputs, as a cached copy with them added (`./onnxRead.ts`,
+ * planned by `./models/onnxModel.ts`); its 4-D outputs are mean-pooled over H×W here, in JavaScript (`poolOutput`).
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ResolvedModel } from './models/registry';
+import type { Normalize, OnnxLayout, OnnxPlan } from './models/onnxModel';
+import { addGraphOutputs } from './onnxRead';
 import { WorkerPool } from './pool';
 import { CONVERTER_VERSION, convertResolvedModel, ONNX_INPUT_NAME, pooledOutputName } from './onnxConvert';
 import { scalePixels } from './runner';
@@ -25,6 +31,8 @@ const L2_EPSILON = 1e-12;
 export interface OrtTensorLike {
   readonly data: unknown;
   readonly dims: readonly number[];
+  /** Element type name ('float32', 'uint8', …) on tensors ORT returns. */
+  readonly type?: string;
 }
 export interface OrtSessionLike {
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
@@ -79,13 +87,21 @@ export function defaultCacheDir(): string {
   return path.join(base, 'labellint');
 }
 
-/** The cached ONNX file for a model, converting it first when absent (atomic rename: safe across processes). */
+/**
+ * The cached ONNX file for a model, converting it first when absent (atomic rename: safe across processes).
+ * An ONNX model (spec.format 'onnx') needs no conversion: its own file is returned, or, when feature tensors
+ * must be added as graph outputs, a copy with them added (the user's file is never written), patched once
+ * here and loaded by path in every worker, as converted models are.
+ */
 export function ensureOnnxModel(model: ResolvedModel, cacheDir: string = defaultCacheDir()): string {
-  const hash = crypto.createHash('sha256').update(`${model.key}|conv=${CONVERTER_VERSION}`).digest('hex').slice(0, 20);
+  const plan = model.onnx;
+  if (plan && plan.addOutputs.length === 0) return model.modelJsonPath;
+  const version = plan ? `outputs=${plan.addOutputs.join('\n')}` : `conv=${CONVERTER_VERSION}`;
+  const hash = crypto.createHash('sha256').update(`${model.key}|${version}`).digest('hex').slice(0, 20);
   const dir = path.join(cacheDir, 'onnx');
   const file = path.join(dir, `${hash}.onnx`);
   if (fs.existsSync(file)) return file;
-  const bytes = convertResolvedModel(model);
+  const bytes = plan ? addGraphOutputs(fs.readFileSync(model.modelJsonPath), plan.addOutputs) : convertResolvedModel(model);
   writeFileSafe(file, bytes);
   return file;
 }
@@ -95,7 +111,7 @@ export interface OnnxRunnerOptions {
   readonly ort: OrtApi;
   /** Intra-op threads of the session (default: available cores). */
   readonly threads?: number;
-  /** ONNX file to load (default: converted into the cache on first use). */
+  /** ONNX file to load (default: converted, or for an ONNX model patched, into the cache on first use). */
   readonly onnxPath?: string;
   readonly cacheDir?: string;
 }
@@ -148,6 +164,7 @@ export class OnnxRunner {
   async pooledPacked(pixels: Uint8Array, n: number): Promise<Float32Array[]> {
     const size = this.model.spec.inputSize;
     if (pixels.length !== n * size * size * 3) throw new Error(`packed batch has ${pixels.length} bytes, expected ${n}×${size}×${size}×3`);
+    if (this.model.onnx) return this.pooledUser(pixels, n, this.model.onnx);
     const x = new this.ort.Tensor('float32', scalePixels(pixels, this.model.spec.pixelRange), [n, size, size, 3]);
     const out = await this.session.run({ [ONNX_INPUT_NAME]: x });
     return Array.from({ length: this.blocks }, (_, i) => {
@@ -157,9 +174,112 @@ export class OnnxRunner {
     });
   }
 
+  /** An ONNX model's feature tensors, pooled to n×C each; a fixed batch dimension is filled call by call. */
+  private async pooledUser(pixels: Uint8Array, n: number, plan: OnnxPlan): Promise<Float32Array[]> {
+    const size = this.model.spec.inputSize;
+    const image = size * size * 3;
+    const step = plan.batch ?? n;
+    const parts: Float32Array[][] = plan.outputs.map(() => []);
+    for (let start = 0; start < n; start += step) {
+      const k = Math.min(step, n - start);
+      // A fixed batch larger than what is left is padded with black images whose rows are dropped.
+      const rows = plan.batch ?? k;
+      const chunk = new Uint8Array(rows * image);
+      chunk.set(pixels.subarray(start * image, (start + k) * image));
+      const dims = plan.layout === 'NCHW' ? [rows, 3, size, size] : [rows, size, size, 3];
+      const x = new this.ort.Tensor('float32', normalizePixels(chunk, rows, size, plan.layout, plan.normalize), dims);
+      const out = await this.session.run({ [plan.inputName]: x });
+      plan.outputs.forEach((name, i) => {
+        const t = out[name];
+        if (!t) throw new Error(`ONNX output '${name}' is missing from the session's results`);
+        const pooled = poolOutput(t, plan.layout, name);
+        parts[i].push(pooled.subarray(0, (pooled.length / rows) * k));
+      });
+    }
+    return parts.map(concatFloat32);
+  }
+
   async dispose(): Promise<void> {
     await this.session.release?.();
   }
+}
+
+function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * n×S×S×3 RGB uint8 → float32 network input: (pixel − mean[c]) / std[c], laid out as NHWC (as packed) or
+ * NCHW (planes R, G, B per image).
+ */
+export function normalizePixels(pixels: Uint8Array, n: number, size: number, layout: OnnxLayout, norm: Normalize): Float32Array {
+  const plane = size * size;
+  if (pixels.length !== n * plane * 3) throw new Error(`normalizePixels: ${pixels.length} bytes is not ${n}×${size}×${size}×3`);
+  const out = new Float32Array(pixels.length);
+  const scale = norm.std.map((s) => 1 / s);
+  for (let img = 0; img < n; img++) {
+    const base = img * plane * 3;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        const v = (pixels[base + p * 3 + c] - norm.mean[c]) * scale[c];
+        out[layout === 'NHWC' ? base + p * 3 + c : base + c * plane + p] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * One feature tensor → n×C floats (row-major): rank 2 as it is; rank 3 [n, T, D] averaged over T (tokens);
+ * rank 4 averaged over H×W. Which axis of a rank-4 tensor holds the channels: the odd one out when the other
+ * two are equal (square feature maps, 1×1 after global pooling), else the model input's `layout`.
+ */
+export function poolOutput(t: OrtTensorLike, layout: OnnxLayout, name: string): Float32Array {
+  if (!(t.data instanceof Float32Array)) {
+    throw new Error(`ONNX output '${name}' is ${t.type ?? 'not float32'}; LabelLint pools float32 tensors (in a quantised model, pick the float tensor after a DequantizeLinear node)`);
+  }
+  const d = t.data;
+  const dims = t.dims;
+  if (dims.length === 2) return d;
+  if (dims.length === 3) {
+    const [n, tokens, width] = dims;
+    const out = new Float32Array(n * width);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < tokens; j++) {
+        const row = (i * tokens + j) * width;
+        for (let c = 0; c < width; c++) out[i * width + c] += d[row + c];
+      }
+    }
+    for (let k = 0; k < out.length; k++) out[k] /= tokens;
+    return out;
+  }
+  if (dims.length !== 4) throw new Error(`ONNX output '${name}' has shape [${dims.join(', ')}]; expected rank 2, 3 or 4`);
+  const [n, a, b, c] = dims;
+  const channelsFirst = b === c && a !== b ? true : a === b && c !== a ? false : layout === 'NCHW';
+  const channels = channelsFirst ? a : c;
+  const spatial = channelsFirst ? b * c : a * b;
+  const out = new Float32Array(n * channels);
+  for (let i = 0; i < n; i++) {
+    const base = i * channels * spatial;
+    for (let ch = 0; ch < channels; ch++) {
+      let sum = 0;
+      if (channelsFirst) {
+        const off = base + ch * spatial;
+        for (let s = 0; s < spatial; s++) sum += d[off + s];
+      } else {
+        for (let s = 0; s < spatial; s++) sum += d[base + s * channels + ch];
+      }
+      out[i * channels + ch] = sum / spatial;
+    }
+  }
+  return out;
 }
 
 /** n×S×S×3 → the same images mirrored left–right. */
@@ -230,7 +350,8 @@ export interface OnnxPoolOptions {
  */
 export async function tryOnnxPool(model: ResolvedModel, opts: OnnxPoolOptions): Promise<{ pool?: WorkerPool; reason: string }> {
   const { ort, detail } = loadOnnxRuntime();
-  if (!ort) return { reason: detail };
+  // An ONNX model has no other backend: say what it needs.
+  if (!ort) return { reason: model.onnx ? `${model.modelJsonPath} is an ONNX model and needs ONNX Runtime: ${detail}` : detail };
   try {
     ensureOnnxModel(model);
     const pool = await WorkerPool.start({

@@ -2,7 +2,8 @@
  * Worker-thread entry for the ONNX Runtime backend: one single-threaded ORT session per worker, started by
  * `WorkerPool` (`./pool.ts`) with `workerFile` = this file, speaking the same messages as `./worker.ts`
  * (`./protocol.ts`). The init message's `backend` field is ignored: this worker always runs ORT.
- * The main thread has already converted the model (`ensureOnnxModel`), so this finds it in the cache;
+ * The main thread has already converted the model, or for an ONNX model written its copy with the feature
+ * outputs added (`ensureOnnxModel`), so this finds it in the cache;
  * ORT is found the same way as there (LABELLINT_ONNXRUNTIME is inherited with the environment).
  */
 import { parentPort } from 'worker_threads';
@@ -41,7 +42,9 @@ async function handle(msg: ToWorker): Promise<void> {
       if (!ort) throw new Error(detail);
       runner = await OnnxRunner.create({ model: msg.model, ort, threads: 1, onnxPath: ensureOnnxModel(msg.model) });
       flipTta = msg.flipTta;
-      post({ type: 'ready', backend: 'onnx', backendDetail: `${detail} (CPU, 1 thread)`, dim: runner.dim });
+      const plan = msg.model.onnx;
+      const input = plan ? `; input ${plan.layout} ${msg.model.spec.inputSize}×${msg.model.spec.inputSize}, preprocessing ${plan.preprocessName}` : '';
+      post({ type: 'ready', backend: 'onnx', backendDetail: `${detail} (CPU, 1 thread${input})`, dim: runner.dim });
     } catch (e) {
       post({ type: 'error', message: (e as Error).message ?? String(e) });
     }

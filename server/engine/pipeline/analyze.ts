@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { hashBytes } from '../dataset/hash';
 import { decodeImage, DecodeError } from '../dataset/decode';
 import type { QualityStats } from '../dataset/quality';
-import { createEmbedder, type Embedder } from '../embed';
+import { createEmbedder, embedderOptionsFromSettings, type Embedder } from '../embed';
 import { CancelledError } from '../types';
 import { shortBackend } from '../embed/describe';
 import { lintEmbeddings } from './lint';
@@ -286,14 +286,7 @@ export async function collectEmbeddings(
     const ownEmbedder = !hooks.embedder;
     const embedder =
       hooks.embedder ??
-      (await createEmbedder({
-        model: settings.model,
-        modelPath: settings.modelPath ?? undefined,
-        layers: settings.modelLayers.length > 0 ? [...settings.modelLayers] : undefined,
-        backend: settings.backend,
-        workers: settings.workers > 0 ? settings.workers : undefined,
-        batchSize: settings.batchSize,
-      }));
+      (await createEmbedder(embedderOptionsFromSettings(settings)));
     timings.load = Date.now() - t;
     hooks.log?.(`model ${embedder.model.id} (${embedder.model.dim}-d) on ${embedder.backendDetail}`);
 

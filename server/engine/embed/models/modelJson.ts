@@ -5,12 +5,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-export type ModelFormat = 'graph' | 'layers';
+/** 'graph'/'layers': TensorFlow.js model.json; 'onnx': an ONNX file run by ONNX Runtime (./onnxModel.ts). */
+export type ModelFormat = 'graph' | 'layers' | 'onnx';
 
 /** How the model's files are stored on disk. */
 export type ModelEncoding =
   /** model.json + binary shards (tfjs converter output). */
   | 'json'
+  /** One .onnx file (no shards). */
+  | 'onnx'
   /** nsfwjs bundles: `model.min.js` exporting the JSON object, shards exporting base64 strings. */
   | 'js-module';
 

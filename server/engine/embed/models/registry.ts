@@ -1,7 +1,8 @@
 /**
- * Backbone registry: `resolveModel` turns a registry id (built-ins in ./spec.ts, user entries from
- * ./userRegistry.ts) or a user's own `model.json` (read by ./modelJson.ts) into a `ResolvedModel` (absolute file
- * paths, validated feature nodes, cache key). Re-exports the other three, so callers import from here.
+ * Backbone registry: `resolveModel` turns a registry id (built-ins in ./spec.ts, ONNX Model Zoo downloads in
+ * ./zoo.ts, user entries from ./userRegistry.ts; all listed by ./catalog.ts), a user's own `model.json` (read by
+ * ./modelJson.ts) or a user's `.onnx` file (planned by ./onnxModel.ts) into a `ResolvedModel` (absolute file
+ * paths, validated feature nodes, cache key). Re-exports the others, so callers import from here.
  *
  * Nothing here imports TensorFlow.js: resolving only reads and hashes files, so the main thread can do it
  * before any worker starts. Loading the network from a `ResolvedModel` lives in `./artifacts.ts`.
@@ -29,28 +30,36 @@ import * as path from 'path';
 import { ModelError, readModelJson, detectFormat, listNodeNames, declaredInputSize, unknownNodeMessage, weightFiles, type ModelEncoding } from './modelJson';
 
 export { ModelError, readModelJson, detectFormat, type ModelEncoding, type ModelFormat, type ModelJson } from './modelJson';
-import { DEFAULT_MODEL_ID, PREPROCESS_VERSION, listModels, modelFilesDir, urlFileName, type ModelSpec, type PixelRange } from './spec';
+import { DEFAULT_MODEL_ID, PREPROCESS_VERSION, modelFilesDir, urlFileName, type ModelSpec, type PixelRange } from './spec';
+import { listModels } from './catalog';
+import { OnnxModelError, planOnnxModel, type OnnxPlan, type PreprocessName } from './onnxModel';
 import { registryFromEnv } from './userRegistry';
 
 export * from './spec';
+export * from './catalog';
 export { loadModelRegistry, parseModelRegistry } from './userRegistry';
 
 /** A model ready to load: plain data, so it can be posted to a worker thread. */
 export interface ResolvedModel {
   readonly spec: ModelSpec;
+  /** The model.json, or the .onnx file of an ONNX model. */
   readonly modelJsonPath: string;
   /** Absolute paths of the weight shards, in manifest order. */
   readonly weightPaths: readonly string[];
   readonly encoding: ModelEncoding;
   /** Stable cache key: id, content hash and size of every file, feature nodes, preprocessing version. */
   readonly key: string;
+  /** ONNX models only: input, layout, feature tensors and normalisation (see ./onnxModel.ts). */
+  readonly onnx?: OnnxPlan;
 }
 
 export interface ResolveOptions {
   /** Input size for a user model whose input shape does not fix it (default 224). */
   readonly inputSize?: number;
-  /** Pixel scaling for a user model (default '0-255'). */
+  /** Pixel scaling for a user TF.js model (default '0-255'). */
   readonly pixelRange?: PixelRange;
+  /** Normalisation for a user ONNX model (default: 'imagenet' for NCHW inputs, 'raw255' for NHWC). */
+  readonly preprocess?: PreprocessName;
   /** Where files of `url` sources are looked up (default `defaultModelDir()`), under `<modelDir>/<id>/`. */
   readonly modelDir?: string;
   /**
@@ -60,15 +69,14 @@ export interface ResolveOptions {
   readonly registry?: readonly ModelSpec[];
 }
 
-
 export function getModelSpec(id: string, extra: readonly ModelSpec[] = []): ModelSpec | undefined {
   return listModels(extra).find((m) => m.id === id);
 }
 
 /**
- * Resolve a registry id or a path to a user's `model.json` (graph or layers model).
- * `layers` overrides the feature nodes (names of graph nodes or Keras layers); each must exist in the model.
- * Throws `ModelError` with a message a person can act on.
+ * Resolve a registry id, a path to a user's `model.json` (graph or layers model) or a path to a user's `.onnx`
+ * file. `layers` overrides the feature nodes (names of graph nodes, Keras layers, or ONNX nodes/tensors); each
+ * must exist in the model. Throws `ModelError` with a message a person can act on.
  */
 export async function resolveModel(
   idOrPath: string = DEFAULT_MODEL_ID,
@@ -79,6 +87,12 @@ export async function resolveModel(
   const builtin = getModelSpec(idOrPath, extra);
   let spec: ModelSpec;
   let modelJsonPath: string;
+  if (builtin?.format === 'onnx') return resolveOnnx(builtin, locateSource(builtin, options), layers, options);
+  if (!builtin && isOnnxPath(idOrPath)) {
+    const file = path.resolve(idOrPath);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ModelError(`ONNX model not found: ${file}.`);
+    return resolveOnnx(undefined, file, layers, options);
+  }
   if (builtin) {
     spec = builtin;
     modelJsonPath = locateSource(builtin, options);
@@ -105,7 +119,7 @@ export async function resolveModel(
   } else {
     throw new ModelError(
       `Unknown model '${idOrPath}'. Use one of: ${listModels(extra).map((m) => m.id).join(', ')}, ` +
-        'or the path of a TensorFlow.js model.json.',
+        'or the path of a TensorFlow.js model.json or of an .onnx file.',
     );
   }
 
@@ -141,6 +155,41 @@ export async function resolveModel(
   return { spec, modelJsonPath, weightPaths, encoding, key };
 }
 
+/**
+ * An ONNX model (`spec.format === 'onnx'`): the registry entry `spec` (undefined for a user's file at `file`),
+ * planned by ./onnxModel.ts. The layout and input shape come from the file, whose bytes are in the key.
+ */
+function resolveOnnx(spec: ModelSpec | undefined, file: string, layers: readonly string[] | undefined, options: ResolveOptions): ResolvedModel {
+  let planned;
+  try {
+    planned = planOnnxModel(file, {
+      layers: layers && layers.length > 0 ? layers : spec?.featureNodes,
+      inputSize: spec ? spec.inputSize : options.inputSize,
+      preprocess: spec ? spec.preprocess : options.preprocess,
+    });
+  } catch (e) {
+    if (e instanceof OnnxModelError) throw new ModelError(spec ? `${spec.id}: ${e.message}` : e.message);
+    throw e;
+  }
+  const resolved: ModelSpec = spec
+    ? { ...spec, featureNodes: planned.featureNodes, dim: sameList(planned.featureNodes, spec.featureNodes) ? spec.dim : 0 }
+    : {
+        id: `custom:${path.basename(path.dirname(file))}/${path.basename(file)}`,
+        name: `User model ${file}`,
+        licence: 'unknown (user-supplied)',
+        source: { kind: 'file', modelJson: file },
+        format: 'onnx',
+        inputSize: planned.inputSize,
+        pixelRange: '0-255',
+        preprocess: planned.plan.normalize,
+        featureNodes: planned.featureNodes,
+        dim: 0,
+        notes: 'User-supplied ONNX model.',
+      };
+  const withNorm: ModelSpec = { ...resolved, preprocess: planned.plan.normalize };
+  return { spec: withNorm, modelJsonPath: file, weightPaths: [], encoding: 'onnx', key: modelKey(withNorm, [file]), onnx: planned.plan };
+}
+
 /** id + content hash and byte size of every file + feature nodes + input size + pixel range + preprocessing version. */
 export function modelKey(spec: ModelSpec, files: readonly string[]): string {
   const h = crypto.createHash('sha256');
@@ -159,6 +208,8 @@ export function modelKey(spec: ModelSpec, files: readonly string[]): string {
     `in=${spec.inputSize}`,
     `px=${spec.pixelRange}`,
     `pp=${PREPROCESS_VERSION}`,
+    // ONNX models: the normalisation (TF.js keys are unchanged, so their caches stay valid).
+    ...(spec.format === 'onnx' && spec.preprocess ? [`norm=${[...spec.preprocess.mean, ...spec.preprocess.std].join(',')}`] : []),
   ].join('|');
 }
 
@@ -204,7 +255,11 @@ function findPackageRoot(pkg: string): string | undefined {
 }
 
 function looksLikePath(s: string): boolean {
-  return s.includes('/') || s.includes('\\') || s.endsWith('.json');
+  return s.includes('/') || s.includes('\\') || s.endsWith('.json') || isOnnxPath(s);
+}
+
+function isOnnxPath(s: string): boolean {
+  return s.toLowerCase().endsWith('.onnx');
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -5,6 +5,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { ModelFormat } from './modelJson';
+import type { Normalize } from './onnxModel';
 
 /** Bump whenever preprocessing or pooling changes in a way that changes vectors: it invalidates the cache. */
 export const PREPROCESS_VERSION = 1;
@@ -12,7 +13,6 @@ export const PREPROCESS_VERSION = 1;
 /** How the uint8 RGB pixels are scaled before they enter the network. */
 export type PixelRange = '0-255' | '0-1' | '-1-1';
 export const PIXEL_RANGES: readonly PixelRange[] = ['0-255', '0-1', '-1-1'];
-
 
 /** Where a model's files come from. Nothing is ever downloaded at run time. */
 export type ModelSource =
@@ -24,6 +24,7 @@ export type ModelSource =
    * Files published at URLs, fetched only by an explicit `labellint models download <id>` (./download.ts) into
    * `<modelDir>/<id>/<URL base name>`; every file is checked against its `sha256` when downloaded and again
    * whenever the model is resolved. The first file is the model JSON; the others are its weight shards.
+   * An 'onnx' model has exactly one file, the .onnx.
    */
   | { readonly kind: 'url'; readonly files: readonly UrlFile[] };
 
@@ -49,7 +50,10 @@ export interface ModelSpec {
   readonly format: ModelFormat;
   /** Images are fed as inputSize×inputSize×3. */
   readonly inputSize: number;
+  /** How TF.js models scale pixels. ONNX models use `preprocess` instead. */
   readonly pixelRange: PixelRange;
+  /** ONNX models: per-channel normalisation in 0–255 pixel units; absent = the default for the input layout. */
+  readonly preprocess?: Normalize;
   /** Intermediate node (graph) or layer (layers) names; empty = the model's own outputs. */
   readonly featureNodes: readonly string[];
   /** Length of the feature vector; 0 when unknown until the model runs (user models). */
@@ -111,11 +115,6 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
 
 /** Alias of `BUILTIN_MODELS` (the CLI's `models` command reads this name). */
 export const MODELS = BUILTIN_MODELS;
-
-/** Built-ins followed by `extra` (user entries from a registry file). */
-export function listModels(extra: readonly ModelSpec[] = []): readonly ModelSpec[] {
-  return [...BUILTIN_MODELS, ...extra];
-}
 
 /** Where downloaded models live unless told otherwise: $LABELLINT_MODEL_DIR, else ~/.cache/labellint/models. */
 export function defaultModelDir(): string {

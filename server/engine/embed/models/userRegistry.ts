@@ -1,8 +1,13 @@
 /** User registry files: model entries besides the built-ins, validated field by field. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ModelError } from './modelJson';
+import { DOWNLOADABLE_MODELS } from './catalog';
+import { ModelError, type ModelFormat } from './modelJson';
+import { isPreprocessName, PREPROCESS, PREPROCESS_NAMES, type Normalize } from './onnxModel';
 import { BUILTIN_MODELS, PIXEL_RANGES, urlFileName, type GraphPatch, type ModelSource, type ModelSpec, type PixelRange, type UrlFile } from './spec';
+
+/** Throws the `ModelError` for one bad field of the entry being read. */
+type Bad = (field: string, want: string) => never;
 
 /**
  * Reads a user registry file (CLI `--registry file.json`, or env LABELLINT_MODEL_REGISTRY; there is no
@@ -26,6 +31,11 @@ import { BUILTIN_MODELS, PIXEL_RANGES, urlFileName, type GraphPatch, type ModelS
  *     "graphPatch": { "relaxInputShape": true, "dropSignature": true }   // optional, graph models
  *   }
  *
+ * An ONNX entry has `"format": "onnx"`, one file (`"source": {"kind": "url", "files": [{"url": "…/net.onnx", …}]}`
+ * or `{"kind": "file", "modelJson": "net.onnx"}`), feature node or tensor names, no `pixelRange`, and optionally
+ * `"preprocess"`: "imagenet" | "zero-one" | "raw255" | "minus-one-one" or {"mean": [r,g,b], "std": [r,g,b]} in
+ * 0–255 pixel units (default: imagenet for NCHW inputs, raw255 for NHWC). See ./zoo.ts for real entries.
+ *
  * The sha256 values must be those of the published files (compute them once with `sha256sum`); a download whose
  * hash differs is refused. Throws `ModelError` naming the file and the first bad field.
  */
@@ -43,9 +53,9 @@ export function loadModelRegistry(file: string): ModelSpec[] {
 export function parseModelRegistry(json: unknown, baseDir: string, what = 'model registry'): ModelSpec[] {
   const entries = Array.isArray(json) ? json : isObject(json) && Array.isArray(json.models) ? json.models : undefined;
   if (!entries) throw new ModelError(`${what}: expected {"models": [...]} or an array of model entries.`);
-  const seen = new Set(BUILTIN_MODELS.map((m) => m.id));
+  const seen = new Set([...BUILTIN_MODELS, ...DOWNLOADABLE_MODELS].map((m) => m.id));
   return entries.map((e: unknown, i: number) => {
-    const bad = (field: string, want: string): never => {
+    const bad: Bad = (field, want) => {
       throw new ModelError(`${what}: entry ${i}${isObject(e) && typeof e.id === 'string' ? ` ('${e.id}')` : ''}: ${field} must be ${want}.`);
     };
     if (!isObject(e)) return bad('the entry', 'an object');
@@ -55,46 +65,19 @@ export function parseModelRegistry(json: unknown, baseDir: string, what = 'model
     seen.add(id);
     const str = (f: string): string => (typeof e[f] === 'string' && (e[f] as string).length > 0 ? (e[f] as string) : bad(f, 'a non-empty string'));
     const format = e.format;
-    if (format !== 'graph' && format !== 'layers') return bad('format', "'graph' or 'layers'");
+    if (format !== 'graph' && format !== 'layers' && format !== 'onnx') return bad('format', "'graph', 'layers' or 'onnx'");
     const inputSize = e.inputSize;
     if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize < 16 || inputSize > 2048) return bad('inputSize', 'an integer in 16–2048');
-    const pixelRange = e.pixelRange;
+    const pixelRange = format === 'onnx' && e.pixelRange === undefined ? '0-255' : e.pixelRange;
     if (!PIXEL_RANGES.includes(pixelRange as PixelRange)) return bad('pixelRange', PIXEL_RANGES.map((r) => `'${r}'`).join(' or '));
+    const preprocess = parsePreprocess(e.preprocess, format, bad);
     const nodes = e.featureNodes;
     if (!Array.isArray(nodes) || nodes.length === 0 || !nodes.every((n) => typeof n === 'string' && n.length > 0)) {
       return bad('featureNodes', 'a non-empty array of node names');
     }
     const dim = e.dim ?? 0;
     if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0) return bad('dim', 'a whole number (0 = unknown)');
-    const src = e.source;
-    let source: ModelSource;
-    if (isObject(src) && src.kind === 'url') {
-      const files = src.files;
-      if (!Array.isArray(files) || files.length === 0) return bad('source.files', 'a non-empty array');
-      const names = new Set<string>();
-      const checked = files.map((f: unknown, j: number): UrlFile => {
-        if (!isObject(f) || typeof f.url !== 'string') return bad(`source.files[${j}].url`, 'a URL');
-        let u: URL;
-        try {
-          u = new URL(f.url);
-        } catch {
-          return bad(`source.files[${j}].url`, 'a valid URL');
-        }
-        if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(`source.files[${j}].url`, 'an http(s) URL');
-        const name = urlFileName(f.url);
-        if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || names.has(name)) {
-          return bad(`source.files[${j}].url`, 'a URL whose path ends in a distinct file name');
-        }
-        names.add(name);
-        if (typeof f.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(f.sha256)) return bad(`source.files[${j}].sha256`, '64 hex digits');
-        return { url: f.url, sha256: f.sha256.toLowerCase() };
-      });
-      source = { kind: 'url', files: checked };
-    } else if (isObject(src) && src.kind === 'file' && typeof src.modelJson === 'string') {
-      source = { kind: 'file', modelJson: path.resolve(baseDir, src.modelJson) };
-    } else {
-      return bad('source', `{"kind": "url", "files": [...]} or {"kind": "file", "modelJson": "..."}`);
-    }
+    const source = parseSource(e.source, format, baseDir, bad);
     let graphPatch: GraphPatch | undefined;
     if (e.graphPatch !== undefined) {
       const g = e.graphPatch;
@@ -106,9 +89,52 @@ export function parseModelRegistry(json: unknown, baseDir: string, what = 'model
     const notes = e.notes === undefined ? 'User registry entry.' : str('notes');
     return {
       id, name: str('name'), licence: str('licence'), source, format, inputSize, pixelRange: pixelRange as PixelRange,
-      featureNodes: nodes as string[], dim, notes, ...(graphPatch ? { graphPatch } : {}),
+      featureNodes: nodes as string[], dim, notes, ...(graphPatch ? { graphPatch } : {}), ...(preprocess ? { preprocess } : {}),
     };
   });
+}
+
+/** An entry's `source`: url files (one for an ONNX model), or a file relative to `baseDir`. */
+function parseSource(src: unknown, format: ModelFormat, baseDir: string, bad: Bad): ModelSource {
+  if (isObject(src) && src.kind === 'url') {
+    const files = src.files;
+    if (!Array.isArray(files) || files.length === 0) return bad('source.files', 'a non-empty array');
+    if (format === 'onnx' && files.length !== 1) return bad('source.files', 'one file (the .onnx) for an ONNX model');
+    const names = new Set<string>();
+    const checked = files.map((f: unknown, j: number): UrlFile => {
+      if (!isObject(f) || typeof f.url !== 'string') return bad(`source.files[${j}].url`, 'a URL');
+      let u: URL;
+      try {
+        u = new URL(f.url);
+      } catch {
+        return bad(`source.files[${j}].url`, 'a valid URL');
+      }
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(`source.files[${j}].url`, 'an http(s) URL');
+      const name = urlFileName(f.url);
+      if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || names.has(name)) {
+        return bad(`source.files[${j}].url`, 'a URL whose path ends in a distinct file name');
+      }
+      names.add(name);
+      if (typeof f.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(f.sha256)) return bad(`source.files[${j}].sha256`, '64 hex digits');
+      return { url: f.url, sha256: f.sha256.toLowerCase() };
+    });
+    return { kind: 'url', files: checked };
+  }
+  if (isObject(src) && src.kind === 'file' && typeof src.modelJson === 'string') {
+    return { kind: 'file', modelJson: path.resolve(baseDir, src.modelJson) };
+  }
+  return bad('source', `{"kind": "url", "files": [...]} or {"kind": "file", "modelJson": "..."}`);
+}
+
+/** An ONNX entry's optional `preprocess`: a preset name or explicit mean/std in 0–255 units. */
+function parsePreprocess(p: unknown, format: ModelFormat, bad: Bad): Normalize | undefined {
+  if (p === undefined) return undefined;
+  if (format !== 'onnx') return bad('preprocess', 'absent for TF.js models (use pixelRange)');
+  const triple = (x: unknown, positive: boolean): x is [number, number, number] =>
+    Array.isArray(x) && x.length === 3 && x.every((v) => typeof v === 'number' && Number.isFinite(v) && (!positive || v > 0));
+  if (isPreprocessName(p)) return PREPROCESS[p];
+  if (isObject(p) && triple(p.mean, false) && triple(p.std, true)) return { mean: p.mean, std: p.std };
+  return bad('preprocess', `one of ${PREPROCESS_NAMES.join(', ')} or {"mean": [r, g, b], "std": [r, g, b]} in 0–255 units`);
 }
 
 /** Entries of $LABELLINT_MODEL_REGISTRY, or none. */
