@@ -21,6 +21,19 @@ export function totalMs(r: AnalysisResult): number {
   return Object.values(r.timings).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
 }
 
+/** "Labels or model?": the one-sentence answer, with the four cross-validated accuracies on hover. */
+function diagnosisLine(r: AnalysisResult): HTMLElement[] {
+  const d = r.diagnosis;
+  if (!d) return [];
+  const detail = [
+    `(a) linear head, given labels: ${pct(d.linear)}`,
+    `(b) same head without the ${d.dropped} label issues, on the images kept: ${pct(d.linearCleaned)}`,
+    `(c) deeper head (MLP): ${d.mlp === null ? 'not measured' : pct(d.mlp)}`,
+    `(d) kNN vote: ${pct(d.knn)}`,
+  ].join('\n');
+  return [h('p', { class: 'diagnosis muted', title: `Cross-validated accuracy against the given labels\n${detail}`, text: `Labels or model? ${d.summary}` })];
+}
+
 /**
  * `s` is the one summary (`protocol/summary` summarize over this result with the settings' kinds off and the
  * decisions in force): the chips show the same numbers as the status bar, Problems and the grid.
@@ -66,7 +79,7 @@ export function renderHeader(el: HTMLElement, r: AnalysisResult, root: string, s
       h('div', { class: 'stats' },
         stat('images', n.toLocaleString()),
         stat('classes', String(r.classes.length)),
-        stat('estimated share of wrong labels', pct(r.estimatedNoiseRate), `About ${wrong.toLocaleString()} of ${n.toLocaleString()} images carry a wrong label (estimate over all images${r.noiseInterval ? `, 90% interval ${pct(r.noiseInterval[0])}–${pct(r.noiseInterval[1])}` : ''}); the label issue count lists the images it is confident about`, 'accent'),
+        stat(r.noiseInterval ? `estimated share of wrong labels (90% interval ${pct(r.noiseInterval[0])}–${pct(r.noiseInterval[1])})` : 'estimated share of wrong labels', pct(r.estimatedNoiseRate), `About ${wrong.toLocaleString()} of ${n.toLocaleString()} images carry a wrong label (estimate over all images${r.noiseInterval ? `, 90% interval ${pct(r.noiseInterval[0])}–${pct(r.noiseInterval[1])}` : ''}); the label issue count lists the images it is confident about`, 'accent'),
         stat('classifier accuracy (cross-validated)', pct(r.cvAccuracy), 'Share of images whose out-of-fold prediction equals the given label'),
         stat('backend', shortBackend(r.backend), r.backend, 'small'),
         stat('time of this run', seconds(totalMs(r)), `This analysis run (a re-run after a fix is incremental, so it is shorter than the first)\n${Object.entries(r.timings).map(([k, v]) => `${k}: ${seconds(v)}`).join('\n')}`, 'small'),
@@ -74,5 +87,6 @@ export function renderHeader(el: HTMLElement, r: AnalysisResult, root: string, s
       ),
       h('div', { class: 'rates-box' }, h('div', { class: 'box-title', text: 'Estimated share of wrong labels per given class' }), bars),
     ),
+    ...diagnosisLine(r),
   );
 }
