@@ -38,7 +38,7 @@ export function labelEvidence(issue: Issue): string {
   // (a user's own predicted probabilities from an older report), the classifier's probability.
   const parts =
     typeof issue.pLabelWrong === 'number'
-      ? [`P(label wrong) ${percent(issue.pLabelWrong)}`, `'${issue.suggestedLabel ?? '?'}' ${percent(issue.suggestedProb)} likely`]
+      ? [`P(label wrong) ${issue.pLabelWrong >= 0.95 ? '≥95%' : percent(issue.pLabelWrong)}`, `'${issue.suggestedLabel ?? '?'}' ${percent(issue.suggestedProb)} likely`]
       : [`classifier: ${percent(issue.suggestedProb)} '${issue.suggestedLabel ?? '?'}'`];
   if (labelLevel(issue) === 'possible') parts.push('possible, review queue');
   return parts.join(' · ');

@@ -108,7 +108,7 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
-/** Accuracy below which a linear head's flags are only moderately reliable (measured in bench/quality). */
+/** Accuracy below which the features count as weak (bench/RESULTS.md: flag precision 56–91%, median 78%, below it). */
 const WEAK_FEATURES_ACCURACY = 0.7;
 
 /** How much to trust the flags, in one sentence. */
@@ -116,7 +116,7 @@ export function trustSentence(r: Pick<AnalysisResult, 'cvAccuracy' | 'noiseInter
   if (r.noiseInterval[1] < 0.05 && r.counts.label === 0) return 'No evidence of label noise: no label reaches the bar for a confident flag.';
   const acc = `cross-validated accuracy ${pct(r.cvAccuracy)}`;
   if (r.cvAccuracy < WEAK_FEATURES_ACCURACY) {
-    return `With ${acc} the features are weak: expect roughly 1 in 4 confident flags to be a correct label, and many wrong labels to stay unflagged; a stronger backbone helps (labellint models).`;
+    return `With ${acc} the features are weak: on our benchmarks about 3 in 4 confident flags were truly wrong labels (fewer when two classes are often swapped) and many wrong labels stayed in the review queue; a stronger backbone helps (--model-path).`;
   }
   return `With ${acc}, on our benchmarks about 4 in 5 confident flags were truly wrong labels; p_label_wrong says how sure each one is.`;
 }
@@ -133,15 +133,6 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
   out.push(`Cross-validated accuracy against the given labels: ${pct(r.cvAccuracy)}`);
   out.push(`Estimated share of wrong labels: ${pct(r.estimatedNoiseRate)} (90% interval ${pct(r.noiseInterval[0])}–${pct(r.noiseInterval[1])})`);
   out.push(`  ${trustSentence(r)}`);
-  if (r.diagnosis) {
-    const d = r.diagnosis;
-    out.push('Labels or model? (cross-validated accuracy against the given labels)');
-    out.push(`  (a) linear head (the retrained last layer): ${pct(d.linear)}`);
-    out.push(`  (b) same head without the ${d.dropped} confident label issues, on the images kept: ${pct(d.linearCleaned)}`);
-    out.push(`  (c) deeper head (one hidden layer): ${d.mlp === null ? 'not measured (too few images)' : pct(d.mlp)}`);
-    out.push(`  (d) k-nearest-neighbour vote: ${pct(d.knn)}`);
-    out.push(`  ${d.summary}`);
-  }
   if (K > 0 && r.perClassNoiseRate.length === K) {
     const w = Math.max(...r.classes.map((c) => c.length), 5);
     out.push('  per class:');
@@ -156,6 +147,15 @@ export function formatSummary(r: AnalysisResult, opts: { topIssues?: number } = 
     for (const c of cells.slice(0, 5)) {
       out.push(`    ${r.classes[c.truth]} → ${r.classes[c.given]}: ${pct(c.v)}`);
     }
+  }
+  if (r.diagnosis) {
+    const d = r.diagnosis;
+    out.push('Labels or model? (cross-validated accuracy against the given labels)');
+    out.push(`  (a) linear head (the retrained last layer): ${pct(d.linear)}`);
+    out.push(`  (b) same head without the ${d.dropped} confident label issues, on the images kept: ${pct(d.linearCleaned)}`);
+    out.push(`  (c) deeper head (one hidden layer): ${d.mlp === null ? 'not measured (too few images)' : pct(d.mlp)}`);
+    out.push(`  (d) k-nearest-neighbour vote: ${pct(d.knn)}`);
+    out.push(`  ${d.summary}`);
   }
   out.push('Issues:');
   for (const k of ISSUE_KINDS) {

@@ -19,7 +19,12 @@ export function verdictOf(p: number, minConfidence: number): LabelVerdict {
   return p >= Math.min(POSSIBLE_MIN_P, minConfidence) ? 'possible' : 'none';
 }
 
-const pct = (p: number): string => `${Math.round(p * 100)}%`;
+/**
+ * Shown P(label wrong) is capped: on the benches, images with p ≥ 0.9 were truly mislabelled 84% of the
+ * time (bench/RESULTS.md, reliability), so "100%" would overstate; the CSV/JSON keep the raw value.
+ */
+const SHOWN_P_CAP = 0.95;
+const pct = (p: number): string => (p >= SHOWN_P_CAP ? `≥${Math.round(SHOWN_P_CAP * 100)}%` : `${Math.round(p * 100)}%`);
 
 export interface VerdictRows {
   /** Per analysed row: P(label wrong) (0 where a person confirmed the label). */
