@@ -22,15 +22,15 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Matrix, makeRng } from '../server/engine/types';
-import { l2NormalizeRows, matmulABt, pca } from '../server/engine/linalg';
-import { crossValFit, rescoreAfterRelabel } from '../server/engine/classifier';
-import { buildKnnGraph, buildKnnGraphSync } from '../server/engine/knn';
-import { knnPredictProbs } from '../server/engine/neighbours';
-import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from '../server/engine/cl';
-import { findDuplicateGroups } from '../server/engine/duplicates';
-import { findOutliers, outlierScores } from '../server/engine/outliers';
-import { computeMap2d } from '../server/engine/map';
-import { AnalysisCache } from '../server/engine/cache';
+import { l2NormalizeRows, matmulABt, pca } from '../server/engine/numerics/linalg';
+import { crossValFit, rescoreAfterRelabel } from '../server/engine/labels/classifier';
+import { buildKnnGraph, buildKnnGraphSync } from '../server/engine/numerics/knn';
+import { knnPredictProbs } from '../server/engine/labels/neighbours';
+import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from '../server/engine/labels/cl';
+import { findDuplicateGroups } from '../server/engine/issues/duplicates';
+import { findOutliers, outlierScores } from '../server/engine/issues/outliers';
+import { computeMap2d } from '../server/engine/numerics/map';
+import { AnalysisCache } from '../server/engine/store/cache';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

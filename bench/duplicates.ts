@@ -20,17 +20,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { decodeImage } from '../server/engine/decode';
+import { decodeImage } from '../server/engine/dataset/decode';
 import { createEmbedder, type Embedder } from '../server/engine/embed';
-import { buildKnnGraph } from '../server/engine/knn';
-import { hammingDistance } from '../server/engine/quality';
+import { buildKnnGraph } from '../server/engine/numerics/knn';
+import { hammingDistance } from '../server/engine/dataset/quality';
 import {
   DEFAULT_CANDIDATE_SIMILARITY,
   DEFAULT_EMBEDDING_THRESHOLD,
   DEFAULT_MAX_HASH_DISTANCE,
   findDuplicateGroups,
   type DuplicateOptions,
-} from '../server/engine/duplicates';
+} from '../server/engine/issues/duplicates';
 import type { KnnGraph } from '../server/engine/types';
 import { loadFashionMnist } from './lib/fashion';
 

@@ -14,18 +14,18 @@
  * pooled piece is L2-normalised, the pieces concatenated and the whole vector L2-normalised — exactly what the
  * embedder computes for mean pooling. PCA whitening: top-64 principal components (fitted on the set, no labels)
  * divided by their standard deviation, then L2. Flip TTA was measured before (no gain) and is not repeated.
- * Results of the runs are quoted in the header of server/engine/models/registry.ts.
+ * Results of the runs are quoted in the header of server/engine/embed/models/registry.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { crossValPredictProbs } from '../server/engine/classifier';
-import { findLabelIssues, getLabelQualityScores } from '../server/engine/cl';
-import { pca } from '../server/engine/linalg';
-import { crossValPredictProbsMlp } from '../server/engine/mlp';
-import { resolveModel, type ResolvedModel } from '../server/engine/models/registry';
-import { estimateProbs } from '../server/engine/probs';
+import { crossValPredictProbs } from '../server/engine/labels/classifier';
+import { findLabelIssues, getLabelQualityScores } from '../server/engine/labels/cl';
+import { pca } from '../server/engine/numerics/linalg';
+import { crossValPredictProbsMlp } from '../server/engine/labels/mlp';
+import { resolveModel, type ResolvedModel } from '../server/engine/embed/models/registry';
+import { estimateProbs } from '../server/engine/labels/probs';
 import type { Matrix } from '../server/engine/types';
 import { extractStats, type Extracted } from './lib/extract';
 import { FASHION_CONFUSABLE_PAIRS, injectNoise, loadFashionMnist, type NoiseMode } from './lib/fashion';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { createEmbedder, type Embedder } from '../server/engine/embed';
-import { decodeImage } from '../server/engine/decode';
+import { decodeImage } from '../server/engine/dataset/decode';
 import { makeRng } from '../server/engine/types';
 
 function arg(name: string, def: string): string {

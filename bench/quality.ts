@@ -17,11 +17,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { collectEmbeddings } from '../server/engine/analyze';
+import { collectEmbeddings } from '../server/engine/pipeline/analyze';
 import { sanitizeSettings, type Settings } from '../protocol/settings';
 import type { Matrix } from '../server/engine/types';
-import { estimateProbs, mixProbs } from '../server/engine/probs';
-import { findLabelIssues, getLabelQualityScores } from '../server/engine/cl';
+import { estimateProbs, mixProbs } from '../server/engine/labels/probs';
+import { findLabelIssues, getLabelQualityScores } from '../server/engine/labels/cl';
 import { loadFashionMnist, writeImageFolder, injectNoise, FASHION_FOLDER_NAMES, FASHION_CONFUSABLE_PAIRS, type NoiseMode } from './lib/fashion';
 import { auroc, detectionMetrics, precisionAt } from './lib/metrics';
 

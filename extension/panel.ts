@@ -17,7 +17,7 @@ import * as lsp from '../protocol/lsp';
 import * as wv from '../protocol/webview';
 import type { AnalysisResult } from '../protocol/results';
 import { renderPage } from '../webview/page';
-import { resolveInsideRoot, thumbDir, ThumbnailCache } from '../server/engine/thumbs';
+import { resolveInsideRoot, thumbDir, ThumbnailCache } from '../server/engine/dataset/thumbs';
 import { Config } from './config';
 import type { Ctx } from './ctx';
 

@@ -1,7 +1,7 @@
 /**
  * Custom LSP messages between the LabelLint extension (client) and the language server.
  * Every message is declared once here, with its params and result types beside it and a comment
- * saying who sends it. Import as a namespace: `import * as lsp from '../protocol/lsp'`.
+ * saying who sends it. Import as a namespace: `import * as lsp from './lsp'`.
  *
  * Both vscode-languageclient and vscode-languageserver depend on this one copy of
  * vscode-languageserver-protocol, so the types below are shared by both sides.

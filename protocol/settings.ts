@@ -43,7 +43,7 @@ export interface Settings {
   readonly minConfidence: number;
   /**
    * Embedding cosine similarity at or above which two neighbours are near-duplicates on their own.
-   * Below it, a near-duplicate also needs a perceptual-hash match (see server/engine/duplicates.ts).
+   * Below it, a near-duplicate also needs a perceptual-hash match (see server/engine/issues/duplicates.ts).
    */
   readonly nearDuplicateThreshold: number;
   /** Per issue kind: severity, or 'off' to hide. */

@@ -5,7 +5,7 @@
  * AND the shape of the params, so the host can treat anything that fails `is()` as hostile.
  *
  * No runtime imports: this module is compiled twice (CommonJS for the host, ES modules for the
- * webview) and must load in a browser. Import as a namespace: `import * as wv from '../protocol/webview'`.
+ * webview) and must load in a browser. Import as a namespace: `import * as wv from './webview'`.
  *
  * Wire format: `{ kind: 'command' | 'request' | 'response' | 'notification', method, id?, params }`.
  */

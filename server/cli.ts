@@ -6,7 +6,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from './cli/args';
 import { createProgress } from './cli/progress';
-import { runAnalysis, collectEmbeddings } from './engine/analyze';
+import { runAnalysis, collectEmbeddings } from './engine/pipeline/analyze';
 import { CancelledError } from './engine/types';
 import { formatSummary, toCsv, toJson } from './report/text';
 import type { AnalysisResult } from '../protocol/results';
@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${require('../../package.json').version}\n`);
       return EXIT_OK;
     case 'models': {
-      const { listModels, loadModelRegistry, DEFAULT_MODEL_ID } = await import('./engine/models/registry');
+      const { listModels, loadModelRegistry, DEFAULT_MODEL_ID } = await import('./engine/embed/models/registry');
       const extra = cmd.registry ? loadModelRegistry(cmd.registry) : [];
       for (const m of listModels(extra)) {
         const where = m.source.kind === 'url' ? ' [download]' : '';

@@ -7,8 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { setupWasm } from '../../server/engine/embed/backend';
 import { scalePixels } from '../../server/engine/embed/runner';
-import { loadFeatureNet, type FeatureNet } from '../../server/engine/models/artifacts';
-import type { ResolvedModel } from '../../server/engine/models/registry';
+import { loadFeatureNet, type FeatureNet } from '../../server/engine/embed/models/artifacts';
+import type { ResolvedModel } from '../../server/engine/embed/models/registry';
 
 export type ToExtractWorker =
   | { type: 'init'; model: ResolvedModel }

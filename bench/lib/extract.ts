@@ -3,7 +3,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ResolvedModel } from '../../server/engine/models/registry';
+import type { ResolvedModel } from '../../server/engine/embed/models/registry';
 import type { FromExtractWorker, ToExtractWorker } from './extract-worker';
 
 const BATCH = 16;

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { resolveModel } from '../../server/engine/models/registry';
+import { resolveModel } from '../../server/engine/embed/models/registry';
 import { setupWasm } from '../../server/engine/embed/backend';
 import { FeatureRunner } from '../../server/engine/embed/runner';
 import { convertResolvedModel } from '../../server/engine/embed/onnxConvert';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const ort = requireOrt();
   const tfVecs = await Promise.all(images.map((img) => tfRunner.embedPacked(img, 1)));
   // Raw pooled blocks from TF.js, for a per-block view.
-  const net = await (await import('../../server/engine/models/artifacts')).loadFeatureNet(tf, model);
+  const net = await (await import('../../server/engine/embed/models/artifacts')).loadFeatureNet(tf, model);
   const tfBlocks = images.map((img) =>
     tf.tidy(() => net.run(tf.tensor4d(Float32Array.from(img), [1, SIZE, SIZE, 3])).map((t) => tf.mean(t, [1, 2]).dataSync() as Float32Array)),
   );

@@ -20,7 +20,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { resolveModel, ResolvedModel } from '../../server/engine/models/registry';
+import { resolveModel, ResolvedModel } from '../../server/engine/embed/models/registry';
 import { WorkerPool } from '../../server/engine/embed/pool';
 import { ensureOnnxModel, OnnxRunner, tryOnnxPool } from '../../server/engine/embed/onnxRunner';
 import { decode, listImages, loadAverage, median, ORT_DIR, requireOrt, waitForQuiet } from './common';

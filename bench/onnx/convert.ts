@@ -5,7 +5,7 @@
  *   node out/bench/onnx/convert.js [--model centernet-mnv3 | path/to/model.json] [--out bench/onnx/centernet.onnx] [--no-fuse]
  */
 import * as fs from 'fs';
-import { resolveModel } from '../../server/engine/models/registry';
+import { resolveModel } from '../../server/engine/embed/models/registry';
 import { convertResolvedModel } from '../../server/engine/embed/onnxConvert';
 
 async function main(): Promise<void> {

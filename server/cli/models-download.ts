@@ -2,8 +2,8 @@
  * `labellint models download <id>`: the only place the CLI touches the network, and only when asked.
  */
 import type { ModelsDownloadCommand } from './args';
-import { defaultModelDir, getModelSpec, listModels, loadModelRegistry, ModelError } from '../engine/models/registry';
-import { downloadModel, DownloadError } from '../engine/models/download';
+import { defaultModelDir, getModelSpec, listModels, loadModelRegistry, ModelError } from '../engine/embed/models/registry';
+import { downloadModel, DownloadError } from '../engine/embed/models/download';
 
 export async function modelsDownload(cmd: ModelsDownloadCommand): Promise<number> {
   try {

@@ -3,7 +3,7 @@
  * quoting style, delimiters and line endings (CRLF stays CRLF) of everything else are untouched.
  */
 import type { Position } from '../../protocol/lsp';
-import { detectDelimiter as engineDetectDelimiter, parseLabelsCsv } from '../engine/csv';
+import { detectDelimiter as engineDetectDelimiter, parseLabelsCsv } from '../engine/dataset/csv';
 
 export interface CsvField {
   /** Unquoted value. */

@@ -1,5 +1,5 @@
 /** Stores "label is correct" reviews in the engine cache (`<root>/.labellint/`), keyed by content hash. */
-import { AnalysisCache } from '../engine/cache';
+import { AnalysisCache } from '../engine/store/cache';
 
 export interface ReviewEntry {
   readonly hash: string;

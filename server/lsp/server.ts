@@ -25,7 +25,7 @@ import * as lsp from '../../protocol/lsp';
 import { PHASES, type AnalysisProgress } from '../../protocol/progress';
 import { ISSUE_KINDS, type AnalysisResult, type IssueKind } from '../../protocol/results';
 import { sanitizeSettings, type Settings } from '../../protocol/settings';
-import type { AnalyzeHooks } from '../engine/analyze';
+import type { AnalyzeHooks } from '../engine/pipeline/analyze';
 import { codeActionsFor } from './codeActions';
 import { readCsvTable, type CsvTable } from './csv';
 import { Debouncer } from './debounce';
@@ -66,18 +66,18 @@ export interface ServerDeps {
 
 const warm = new WarmEmbedder();
 /** Per dataset root: the kNN graph and map of the last run, reused when a relabel leaves the images the same. */
-const memos = new Map<string, import('../engine/lint').LintMemo>();
+const memos = new Map<string, import('../engine/pipeline/lint').LintMemo>();
 
 /** The real engine, loaded on first use so the server answers `initialize` before TensorFlow loads. */
 export const engineDeps: ServerDeps = {
   runAnalysis: async (root, settings, hooks) => {
-    const { LintMemo } = await import('../engine/lint');
+    const { LintMemo } = await import('../engine/pipeline/lint');
     let memo = memos.get(root);
     if (!memo) memos.set(root, (memo = new LintMemo()));
-    return (await import('../engine/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings), memo });
+    return (await import('../engine/pipeline/analyze')).runAnalysis(root, settings, { ...hooks, embedder: await warm.get(settings), memo });
   },
   findCsv: async (root, settings) => {
-    const { detectLayout } = await import('../engine/scan');
+    const { detectLayout } = await import('../engine/dataset/scan');
     const info = await detectLayout(root, { csv: settings.labelsCsv ?? undefined, exclude: settings.exclude });
     return info.layout === 'csv' ? info.csvPath : undefined;
   },

@@ -8,7 +8,7 @@
  *
  * A tiny HTTP server on 127.0.0.1 serves the page exactly as the host builds it (`webview/page.ts`,
  * same CSP with a nonce), the compiled ES modules, and thumbnails from the real thumbnail cache
- * (`server/engine/thumbs.ts`). A stub `acquireVsCodeApi` records every posted message and forwards it
+ * (`server/engine/dataset/thumbs.ts`). A stub `acquireVsCodeApi` records every posted message and forwards it
  * to a Node-side fake host that validates it with the real `validateWebviewMessage` and answers like
  * `extension/panel.ts` does (result on `ready`, thumbnails on request, `didApply` after actions).
  */

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { AnalysisCache, APPLICATION_ID } from '../../server/engine/cache';
-import { fileFingerprint, hashBytes } from '../../server/engine/hash';
+import { AnalysisCache, APPLICATION_ID } from '../../server/engine/store/cache';
+import { fileFingerprint, hashBytes } from '../../server/engine/dataset/hash';
 
 const MODEL = 'test-model@1';
 
@@ -235,7 +235,7 @@ test('a truncated database fails the integrity check and is moved aside', () => 
 test('a process killed mid-write leaves a valid database with every committed row', async () => {
   const root = tempRoot();
   AnalysisCache.open(root).close(); // create the schema up front
-  const cacheModule = path.resolve(__dirname, '../../server/engine/cache.js');
+  const cacheModule = path.resolve(__dirname, '../../server/engine/store/cache.js');
   // The child writes batch after batch (one transaction each) and reports each batch after it commits.
   const script = `
     const { AnalysisCache } = require(${JSON.stringify(cacheModule)});

@@ -25,9 +25,9 @@ import {
   type FilterBy,
   type PredProbs,
   type RankMethod,
-} from '../../server/engine/cl';
+} from '../../server/engine/labels/cl';
 import { makeRng } from '../../server/engine/types';
-import { argsortStable, pairwiseSum, roundHalfEven, smallestStable } from '../../server/engine/cl/numeric';
+import { argsortStable, pairwiseSum, roundHalfEven, smallestStable } from '../../server/engine/labels/cl/numeric';
 
 const MATRIX_TOL = 1e-9;
 /** float32 scores: NumPy's SIMD float32 log may differ from a correctly rounded one by an ulp (~6e-8). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng, Matrix } from '../../server/engine/types';
-import { crossValFit, crossValPredictProbs, fitPredict, rescoreAfterRelabel } from '../../server/engine/classifier';
+import { crossValFit, crossValPredictProbs, fitPredict, rescoreAfterRelabel } from '../../server/engine/labels/classifier';
 
 function blobs(n: number, d: number, K: number, seed: number, sep = 4): { X: Matrix; y: Int32Array } {
   const rng = makeRng(seed);

@@ -9,7 +9,7 @@ import {
   serializeCsvField,
   serializeCsvRow,
   toSplit,
-} from '../../server/engine/csv';
+} from '../../server/engine/dataset/csv';
 import { IMG, makeTree, removeTree } from './helpers/scan-fixtures';
 
 // parseLabelsCsv only touches the disk for header detection of header-less-looking first rows; a fixed fake root is fine

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
-import { DecodeError, decodeImage, decodeThumbnail, MAX_INPUT_PIXELS, sniffImageFormat } from '../../server/engine/decode';
-import { hammingDistance } from '../../server/engine/quality';
+import { DecodeError, decodeImage, decodeThumbnail, MAX_INPUT_PIXELS, sniffImageFormat } from '../../server/engine/dataset/decode';
+import { hammingDistance } from '../../server/engine/dataset/quality';
 
 /** Deterministic noisy RGB image, w×h×3. */
 function noise(w: number, h: number, seed = 1): Buffer {

@@ -6,8 +6,8 @@ import {
   DEFAULT_MAX_HASH_DISTANCE,
   duplicateIssues,
   findDuplicateGroups,
-} from '../../server/engine/duplicates';
-import type { DuplicateInput } from '../../server/engine/duplicates';
+} from '../../server/engine/issues/duplicates';
+import type { DuplicateInput } from '../../server/engine/issues/duplicates';
 import type { Split } from '../../protocol/dataset';
 import { bruteKnn } from './helpers/brute-knn';
 

@@ -11,7 +11,7 @@ import { createEmbedder, Embedder } from '../../server/engine/embed';
 import { setupCpu } from '../../server/engine/embed/backend';
 import { WorkerPool } from '../../server/engine/embed/pool';
 import { FeatureRunner } from '../../server/engine/embed/runner';
-import { resolveModel } from '../../server/engine/models/registry';
+import { resolveModel } from '../../server/engine/embed/models/registry';
 
 const SIZE = 224;
 const TOLERANCE = 1e-5;

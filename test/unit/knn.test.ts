@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../../server/engine/types';
-import { l2NormalizeRows } from '../../server/engine/linalg';
-import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours, rerankExact } from '../../server/engine/knn';
-import { denseKernelModule } from '../../server/engine/wasm/kernels';
-import { knnPredictProbs, neighbourAgreement, combineLabelQuality, combinePredProbs, getLabelQualityScores } from '../../server/engine/neighbours';
+import { l2NormalizeRows } from '../../server/engine/numerics/linalg';
+import { buildKnnGraph, buildKnnGraphSync, bruteForceNeighbours, rerankExact } from '../../server/engine/numerics/knn';
+import { denseKernelModule } from '../../server/engine/numerics/wasm/kernels';
+import { knnPredictProbs, neighbourAgreement, combineLabelQuality, combinePredProbs, getLabelQualityScores } from '../../server/engine/labels/neighbours';
 
 const m = (rows: number, cols: number, v: number[]) => ({ rows, cols, data: Float32Array.from(v) });
 

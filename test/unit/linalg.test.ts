@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeRng } from '../../server/engine/types';
-import { assertFiniteRows, l2NormalizeRows, matmulABt, pca, symmetricEigen } from '../../server/engine/linalg';
-import { denseKernelBytes, denseKernelModule } from '../../server/engine/wasm/kernels';
-import { sleb, uleb } from '../../server/engine/wasm/encoder';
+import { assertFiniteRows, l2NormalizeRows, matmulABt, pca, symmetricEigen } from '../../server/engine/numerics/linalg';
+import { denseKernelBytes, denseKernelModule } from '../../server/engine/numerics/wasm/kernels';
+import { sleb, uleb } from '../../server/engine/numerics/wasm/encoder';
 
 test('l2NormalizeRows: unit rows, zero row stays zero', () => {
   const out = l2NormalizeRows({ rows: 2, cols: 2, data: Float32Array.from([3, 4, 0, 0]) });

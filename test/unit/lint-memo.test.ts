@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintEmbeddings, LintMemo, permuteGraph } from '../../server/engine/lint';
-import type { EmbeddedItem } from '../../server/engine/analyze';
+import { lintEmbeddings, LintMemo, permuteGraph } from '../../server/engine/pipeline/lint';
+import type { EmbeddedItem } from '../../server/engine/pipeline/analyze';
 import { DEFAULT_SETTINGS } from '../../protocol/settings';
 import { makeRng } from '../../server/engine/types';
 
@@ -87,7 +87,7 @@ test('permuteGraph renumbers rows and neighbour indices consistently', () => {
 });
 
 test('hash folds: stratified, balanced, and a relabel moves only the relabelled image between folds', async () => {
-  const { hashFolds } = await import('../../server/engine/lint');
+  const { hashFolds } = await import('../../server/engine/pipeline/lint');
   const { createHash } = await import('node:crypto');
   const n = 600;
   const hashes = Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeMap2d, normalise, pca2d, placeFromNeighbours } from '../../server/engine/map';
+import { computeMap2d, normalise, pca2d, placeFromNeighbours } from '../../server/engine/numerics/map';
 import { CancelledError, makeRng } from '../../server/engine/types';
 import type { KnnGraph, Matrix } from '../../server/engine/types';
 

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crossValPredictProbs } from '../../server/engine/classifier';
-import { crossValPredictProbsMlp, fitPredictMlp } from '../../server/engine/mlp';
+import { crossValPredictProbs } from '../../server/engine/labels/classifier';
+import { crossValPredictProbsMlp, fitPredictMlp } from '../../server/engine/labels/mlp';
 import { makeRng, type Matrix } from '../../server/engine/types';
 
 /** Two classes on the diagonals of a square (XOR), plus noise dimensions. */

@@ -13,8 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { setupCpu } from '../../server/engine/embed/backend';
 import { FeatureRunner } from '../../server/engine/embed/runner';
-import { DownloadError, downloadModel } from '../../server/engine/models/download';
-import { getModelSpec, ModelSpec, resolveModel } from '../../server/engine/models/registry';
+import { DownloadError, downloadModel } from '../../server/engine/embed/models/download';
+import { getModelSpec, ModelSpec, resolveModel } from '../../server/engine/embed/models/registry';
 
 interface Behaviour {
   /** Serve this file with one byte changed. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BUILTIN_MODELS, DEFAULT_MODEL_ID, getModelSpec, ModelError, resolveModel } from '../../server/engine/models/registry';
+import { BUILTIN_MODELS, DEFAULT_MODEL_ID, getModelSpec, ModelError, resolveModel } from '../../server/engine/embed/models/registry';
 
 const CENTERNET_14 = 'tower_0/MobilenetV3/expanded_conv_14/add';
 
@@ -131,7 +131,7 @@ function urlEntry(id: string, extra: Record<string, unknown> = {}): Record<strin
 }
 
 test('registry file: valid entries parse, hashes lower-cased, file sources resolved against the file', async () => {
-  const { loadModelRegistry, listModels } = await import('../../server/engine/models/registry');
+  const { loadModelRegistry, listModels } = await import('../../server/engine/embed/models/registry');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-reg-'));
   try {
     const file = path.join(dir, 'registry.json');
@@ -151,7 +151,7 @@ test('registry file: valid entries parse, hashes lower-cased, file sources resol
 });
 
 test('registry file: bad entries name the entry and the field', async () => {
-  const { parseModelRegistry } = await import('../../server/engine/models/registry');
+  const { parseModelRegistry } = await import('../../server/engine/embed/models/registry');
   const bad = (e: Record<string, unknown>, re: RegExp): void => assert.throws(() => parseModelRegistry([e], '/'), re);
   bad(urlEntry('centernet-mnv3'), /'centernet-mnv3'.*id must be unique/);
   bad(urlEntry('Upper'), /id must be a lower-case name/);
@@ -166,7 +166,7 @@ test('registry file: bad entries name the entry and the field', async () => {
 });
 
 test('resolveModel: a url entry that is not downloaded says how to download it', async () => {
-  const { parseModelRegistry } = await import('../../server/engine/models/registry');
+  const { parseModelRegistry } = await import('../../server/engine/embed/models/registry');
   const [spec] = parseModelRegistry([urlEntry('remote-one')], '/');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-md-'));
   try {

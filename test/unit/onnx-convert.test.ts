@@ -27,7 +27,7 @@ import { encodeModel, OnnxModel } from '../../server/engine/embed/onnxProto';
 import { combineBlocks, loadOnnxRuntime, mirrorPacked, OnnxRunner, OrtApi } from '../../server/engine/embed/onnxRunner';
 import { FeatureRunner } from '../../server/engine/embed/runner';
 import { createEmbedder } from '../../server/engine/embed';
-import { resolveModel } from '../../server/engine/models/registry';
+import { resolveModel } from '../../server/engine/embed/models/registry';
 
 const BENCH_ORT = path.join(__dirname, '..', '..', '..', 'bench', 'onnx', 'rt');
 const ort: OrtApi | undefined = loadOnnxRuntime(process.env.LABELLINT_ONNXRUNTIME ?? BENCH_ORT).ort ?? loadOnnxRuntime(undefined).ort;

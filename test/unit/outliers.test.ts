@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findOutliers, getMeanKnnDistance, outlierIssues, outlierScores, scoresFromDistances } from '../../server/engine/outliers';
+import { findOutliers, getMeanKnnDistance, outlierIssues, outlierScores, scoresFromDistances } from '../../server/engine/issues/outliers';
 import type { KnnGraph } from '../../server/engine/types';
 import { makeRng } from '../../server/engine/types';
 import { bruteKnn } from './helpers/brute-knn';

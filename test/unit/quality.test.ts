@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeQualityStats, hammingDistance, perceptualHash, popcount32, qualityFlags, type QualityStats } from '../../server/engine/quality';
+import { computeQualityStats, hammingDistance, perceptualHash, popcount32, qualityFlags, type QualityStats } from '../../server/engine/dataset/quality';
 import { makeRng } from '../../server/engine/types';
 
 const SIDE = 64;

@@ -10,7 +10,7 @@ import {
   globToRegExp,
   isImageFile,
   scanDataset,
-} from '../../server/engine/scan';
+} from '../../server/engine/dataset/scan';
 import { IMG, makeTree, removeTree } from './helpers/scan-fixtures';
 import type { TreeSpec } from './helpers/scan-fixtures';
 

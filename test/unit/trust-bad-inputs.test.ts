@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { runAnalysis } from '../../server/engine/analyze';
+import { runAnalysis } from '../../server/engine/pipeline/analyze';
 import { createEmbedder, type Embedder } from '../../server/engine/embed';
 import { toHtml } from '../../server/report/html';
 import { DEFAULT_SETTINGS, type Settings } from '../../protocol/settings';

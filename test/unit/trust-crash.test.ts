@@ -13,8 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { AnalysisCache, CACHE_FILE, STATE_DIR } from '../../server/engine/cache';
-import { hashBytes } from '../../server/engine/hash';
+import { AnalysisCache, CACHE_FILE, STATE_DIR } from '../../server/engine/store/cache';
+import { hashBytes } from '../../server/engine/dataset/hash';
 import type { AnalysisResult } from '../../protocol/results';
 import { BIN, sampleImages, tempDir } from './trust-helpers';
 

@@ -8,9 +8,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DecodeError, decodeImage, decodeThumbnail, sniffImageFormat } from '../../server/engine/decode';
-import { detectDelimiter, parseCsv, parseCsvRecords, parseLabelsCsv } from '../../server/engine/csv';
-import { parseUserProbs } from '../../server/engine/userProbs';
+import { DecodeError, decodeImage, decodeThumbnail, sniffImageFormat } from '../../server/engine/dataset/decode';
+import { detectDelimiter, parseCsv, parseCsvRecords, parseLabelsCsv } from '../../server/engine/dataset/csv';
+import { parseUserProbs } from '../../server/engine/labels/userProbs';
 import { readCsvTable } from '../../server/lsp/csv';
 import { animatedGif, cmykJpeg, mulberry32, noiseJpeg, onePixelPng, sampleImages, tempDir, withTimeout } from './trust-helpers';
 

@@ -1,7 +1,7 @@
 /**
  * Issue 7, load on the scanner: 100,000 empty image files. The scan never reads file contents (an empty file is
  * known from its stat), reports every file, and finishes. Time-bounded by design (bounded stat concurrency, see
- * STAT_CONCURRENCY in server/engine/scan.ts); no timing assertion because shared CI machines vary. Creating the
+ * STAT_CONCURRENCY in server/engine/dataset/scan.ts); no timing assertion because shared CI machines vary. Creating the
  * files takes a few seconds here (2 cores); the scan itself about as long.
  *
  * The other load promise, 10,000 watcher events coalescing into one re-run, is proven by lsp-debounce.test.ts
@@ -12,7 +12,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { scanDataset } from '../../server/engine/scan';
+import { scanDataset } from '../../server/engine/dataset/scan';
 import { tempDir } from './trust-helpers';
 
 const FILES = 100_000;

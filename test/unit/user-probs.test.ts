@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUserProbs } from '../../server/engine/userProbs';
+import { parseUserProbs } from '../../server/engine/labels/userProbs';
 
 test('user probabilities: columns by class name, rows renormalised, problems named by line', () => {
   const csv = '\ufeffdog,path,cat\r\n0.25,a/1.png,0.75\r\n0.5,b/2.png,0.6\r\nx,c/3.png,1\r\n0.1,a/1.png,0.9\r\n';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, copyFile, mkdir, writeFile, readdir } from
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import * as wv from '../../protocol/webview';
-import { resolveInsideRoot, ThumbnailCache, thumbPath } from '../../server/engine/thumbs';
+import { resolveInsideRoot, ThumbnailCache, thumbPath } from '../../server/engine/dataset/thumbs';
 
 const scope: wv.MessageScope = { paths: new Set(['cat/1.png', 'dog/a b.png']), classes: new Set(['cat', 'dog']) };
 const ok = (m: unknown): wv.WebviewMessage => {

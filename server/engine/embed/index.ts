@@ -9,7 +9,7 @@
 import * as os from 'os';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { ModelInfo } from '../../../protocol/results';
-import { DEFAULT_MODEL_ID, PixelRange, ResolvedModel, resolveModel } from '../models/registry';
+import { DEFAULT_MODEL_ID, PixelRange, ResolvedModel, resolveModel } from './models/registry';
 import {
   BACKEND_CHOICES,
   BackendChoice,

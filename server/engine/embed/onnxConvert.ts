@@ -13,8 +13,8 @@
  * hard-swish pattern c·x·relu6(x+3) becomes HardSwish and c·relu6(x+3) becomes HardSigmoid (c ≈ 1/6; see `emitHard`).
  * TF 'SAME' padding becomes explicit pads (the input size is fixed, so every shape is known).
  */
-import type { ResolvedModel } from '../models/registry';
-import { loadArtifacts } from '../models/artifacts';
+import type { ResolvedModel } from './models/registry';
+import { loadArtifacts } from './models/artifacts';
 import { encodeModel, OnnxDataType, OnnxModel, OnnxNode, OnnxTensor } from './onnxProto';
 
 /** Bump when the converter's output changes: the cached .onnx files are keyed by it. */

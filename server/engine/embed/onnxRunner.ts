@@ -12,7 +12,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { ResolvedModel } from '../models/registry';
+import type { ResolvedModel } from './models/registry';
 import { WorkerPool } from './pool';
 import { CONVERTER_VERSION, convertResolvedModel, ONNX_INPUT_NAME, pooledOutputName } from './onnxConvert';
 import { scalePixels } from './runner';

@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import type { ResolvedModel } from '../models/registry';
+import type { ResolvedModel } from './models/registry';
 import type { PooledBackend } from './backend';
 import type { FromWorker, ToWorker } from './protocol';
 

@@ -1,7 +1,7 @@
 /**
  * Messages between the embedder (main thread) and its worker threads. Declared once, typed both ways.
  */
-import type { ResolvedModel } from '../models/registry';
+import type { ResolvedModel } from './models/registry';
 import type { PooledBackend } from './backend';
 
 /** Main → worker, once: load the backend and the network. */

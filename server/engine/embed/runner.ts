@@ -7,8 +7,8 @@
  * vectors averaged and re-normalised.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import { FeatureNet, loadFeatureNet } from '../models/artifacts';
-import type { PixelRange, ResolvedModel } from '../models/registry';
+import { FeatureNet, loadFeatureNet } from './models/artifacts';
+import type { PixelRange, ResolvedModel } from './models/registry';
 
 type Tf = typeof tfc;
 

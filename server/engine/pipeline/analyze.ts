@@ -4,18 +4,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseUserProbs } from './userProbs';
-import type { AnalysisResult } from '../../protocol/results';
-import type { AnalysisProgress, Phase } from '../../protocol/progress';
-import type { Settings } from '../../protocol/settings';
-import type { DatasetItem, Inventory } from '../../protocol/dataset';
-import { scanDataset } from './scan';
-import { AnalysisCache } from './cache';
-import { hashBytes } from './hash';
-import { decodeImage, DecodeError } from './decode';
-import type { QualityStats } from './quality';
-import { createEmbedder, type Embedder } from './embed';
-import { CancelledError } from './types';
+import { parseUserProbs } from '../labels/userProbs';
+import type { AnalysisResult } from '../../../protocol/results';
+import type { AnalysisProgress, Phase } from '../../../protocol/progress';
+import type { Settings } from '../../../protocol/settings';
+import type { DatasetItem, Inventory } from '../../../protocol/dataset';
+import { scanDataset } from '../dataset/scan';
+import { AnalysisCache } from '../store/cache';
+import { hashBytes } from '../dataset/hash';
+import { decodeImage, DecodeError } from '../dataset/decode';
+import type { QualityStats } from '../dataset/quality';
+import { createEmbedder, type Embedder } from '../embed';
+import { CancelledError } from '../types';
 import { lintEmbeddings, LintMemo } from './lint';
 import { buildResult } from './result';
 

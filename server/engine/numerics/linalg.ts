@@ -8,7 +8,7 @@
  * The wasm kernel accumulates in float32 (the JS kernel in float64, rounding once), so results agree to
  * ~1e-6 relative, not bit for bit.
  */
-import { Matrix, makeRng } from './types';
+import { Matrix, makeRng } from '../types';
 import { DenseKernel, packPairs, packRowBlocks } from './wasm/kernels';
 
 /** Rows whose L2 norm is below this are left as zero rows rather than divided (avoids 0/0). */

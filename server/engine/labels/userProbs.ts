@@ -3,7 +3,7 @@
  * per class (header = class names, any order). Paths are relative to the dataset root, `/` separators.
  * Used instead of LabelLint's own out-of-fold classifier for the images it covers.
  */
-import { parseCsv } from './csv';
+import { parseCsv } from '../dataset/csv';
 
 /** Rows may sum to 1 ± this much; larger deviations are reported (the row is renormalised anyway). */
 const ROW_SUM_TOLERANCE = 1e-3;

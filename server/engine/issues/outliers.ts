@@ -9,8 +9,8 @@
  * adapts to how spread out a given embedding model is.
  * Shape: N scores in [0, 1], higher = more unusual.
  */
-import type { Issue } from '../../protocol/results';
-import type { KnnGraph } from './types';
+import type { Issue } from '../../../protocol/results';
+import type { KnnGraph } from '../types';
 
 /** Robust z at which the score is 0.5: two robust standard deviations above the median mean distance. */
 export const OUTLIER_Z_CENTER = 2;

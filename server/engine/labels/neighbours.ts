@@ -2,7 +2,7 @@
  * Label evidence from a cosine kNN graph, and its combination with the classifier's out-of-fold probabilities.
  * All per-example scores here are in [0, 1], lower = more likely mislabelled.
  */
-import { KnnGraph } from './types';
+import { KnnGraph } from '../types';
 
 /** Added to every neighbour weight max(sim, 0) so all-orthogonal neighbourhoods fall back to an unweighted vote. */
 export const NEIGHBOUR_WEIGHT_FLOOR = 1e-6;

@@ -7,7 +7,7 @@ import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '../../protocol/dataset';
+import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '../../../protocol/dataset';
 import { isImageFile, namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
 import type { LabelsCsv } from './csv';
 

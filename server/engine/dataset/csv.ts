@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ScanProblem, Split } from '../../protocol/dataset';
+import type { ScanProblem, Split } from '../../../protocol/dataset';
 
 /**
  * Image file extensions the scanner accepts: lowercase, with the leading dot, as `path.extname` returns them.

@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileFingerprint } from './hash';
+import type { FileFingerprint } from '../dataset/hash';
 
 /** Folder under the dataset root that holds LabelLint's state. */
 export const STATE_DIR = '.labellint';

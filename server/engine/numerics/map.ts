@@ -17,8 +17,8 @@
  */
 import { UMAP } from 'umap-js';
 import { findABParams } from 'umap-js/dist/umap';
-import { CancelledError, makeRng } from './types';
-import type { IsCancelled, KnnGraph, Matrix, ProgressFn } from './types';
+import { CancelledError, makeRng } from '../types';
+import type { IsCancelled, KnnGraph, Matrix, ProgressFn } from '../types';
 import { buildKnnGraph } from './knn';
 import { l2NormalizeRows } from './linalg';
 

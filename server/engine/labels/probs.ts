@@ -2,10 +2,10 @@
  * Two independent estimates of each image's class, and their combination:
  * out-of-fold classifier probabilities and the similarity-weighted vote of its nearest neighbours.
  */
-import type { KnnGraph, Matrix, ProgressFn } from './types';
-import { CancelledError } from './types';
+import type { KnnGraph, Matrix, ProgressFn } from '../types';
+import { CancelledError } from '../types';
 import { crossValFit, rescoreAfterRelabel, type CrossValState } from './classifier';
-import { buildKnnGraph } from './knn';
+import { buildKnnGraph } from '../numerics/knn';
 import { knnPredictProbs } from './neighbours';
 
 /** Weight of the classifier's probabilities against the kNN vote (measured in bench/quality). */

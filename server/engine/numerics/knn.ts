@@ -16,7 +16,7 @@
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { CancelledError, IsCancelled, KnnGraph, Matrix, ProgressFn } from './types';
+import { CancelledError, IsCancelled, KnnGraph, Matrix, ProgressFn } from '../types';
 import { DenseKernelChoice, assertFiniteRows, l2NormalizeRows, pca } from './linalg';
 import { DenseKernel, denseKernelModule, packPairs, packRowBlocks } from './wasm/kernels';
 

@@ -2,22 +2,22 @@
  * Engine II: from per-image embeddings and given labels to label issues, duplicates, outliers,
  * quality flags, a confusion matrix and a 2-D map. No I/O: the CLI, the server and the benches call it.
  */
-import type { Settings } from '../../protocol/settings';
-import type { DuplicateGroup, Issue, QualityFlag } from '../../protocol/results';
-import type { Matrix, KnnGraph, ProgressFn } from './types';
-import { CancelledError } from './types';
+import type { Settings } from '../../../protocol/settings';
+import type { DuplicateGroup, Issue, QualityFlag } from '../../../protocol/results';
+import type { Matrix, KnnGraph, ProgressFn } from '../types';
+import { CancelledError } from '../types';
 import type { EmbeddedItem } from './analyze';
-import type { AnalysisProgress } from '../../protocol/progress';
-import { buildKnnGraph } from './knn';
-import { neighbourAgreement } from './neighbours';
-import { estimateProbs } from './probs';
-import type { CrossValState } from './classifier';
-import { pca } from './linalg';
-import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from './cl';
-import { findDuplicateGroups, duplicateIssues } from './duplicates';
-import { outlierScores, findOutliers, outlierIssues } from './outliers';
-import { computeMap2d } from './map';
-import { qualityFlags, type QualityStats } from './quality';
+import type { AnalysisProgress } from '../../../protocol/progress';
+import { buildKnnGraph } from '../numerics/knn';
+import { neighbourAgreement } from '../labels/neighbours';
+import { estimateProbs } from '../labels/probs';
+import type { CrossValState } from '../labels/classifier';
+import { pca } from '../numerics/linalg';
+import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQualityScores } from '../labels/cl';
+import { findDuplicateGroups, duplicateIssues } from '../issues/duplicates';
+import { outlierScores, findOutliers, outlierIssues } from '../issues/outliers';
+import { computeMap2d } from '../numerics/map';
+import { qualityFlags, type QualityStats } from '../dataset/quality';
 
 /** The map is computed on this many PCA dimensions (UMAP's usual preprocessing). */
 const MAP_PCA_DIMS = 50;

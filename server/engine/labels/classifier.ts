@@ -9,8 +9,8 @@
  * tfjs-wasm matMul were 10–60× slower than the JS kernel for these shapes, and an L-BFGS loop would add a
  * tensor round-trip per iteration on top. The model is exactly the "last layer" a tfjs head would train.
  */
-import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from './types';
-import { assertFiniteRows, pca } from './linalg';
+import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from '../types';
+import { assertFiniteRows, pca } from '../numerics/linalg';
 
 /** L2 penalty on the weights for standardised features; mild, because 1–20 % label noise is expected. */
 export const DEFAULT_L2 = 1e-3;

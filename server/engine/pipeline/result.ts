@@ -1,13 +1,13 @@
 /**
  * Assembles the public AnalysisResult from the engine's typed arrays.
  */
-import type { AnalysisResult, ImageResult, IssueKind } from '../../protocol/results';
-import { ISSUE_KINDS } from '../../protocol/results';
-import type { Settings } from '../../protocol/settings';
-import type { Inventory } from '../../protocol/dataset';
+import type { AnalysisResult, ImageResult, IssueKind } from '../../../protocol/results';
+import { ISSUE_KINDS } from '../../../protocol/results';
+import type { Settings } from '../../../protocol/settings';
+import type { Inventory } from '../../../protocol/dataset';
 import { shortBackend, type EmbeddedItem } from './analyze';
 import type { LintOutput } from './lint';
-import type { Embedder } from './embed';
+import type { Embedder } from '../embed';
 
 /** Rounds a float for JSON output: 6 significant decimals are plenty and keep files small. */
 function r6(x: number): number {

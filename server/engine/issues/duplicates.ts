@@ -24,10 +24,10 @@
  *
  * Every image is in at most one group. A group is `exact` when all its members share one hash.
  */
-import type { DuplicateGroup, Issue } from '../../protocol/results';
-import type { Split } from '../../protocol/dataset';
-import type { KnnGraph } from './types';
-import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from './quality';
+import type { DuplicateGroup, Issue } from '../../../protocol/results';
+import type { Split } from '../../../protocol/dataset';
+import type { KnnGraph } from '../types';
+import { PHASH_BLOCK, PHASH_HEX_LENGTH, popcount32 } from '../dataset/quality';
 
 /**
  * Largest pHash Hamming distance (of 256 bits) between near duplicates. Measured by bench/duplicates.ts

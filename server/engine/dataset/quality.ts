@@ -6,7 +6,7 @@
  * median absolute deviation), so a dataset that is dark, greyscale or blurry by nature (MNIST,
  * Fashion-MNIST, night-sky photos) is not flagged wholesale.
  */
-import type { QualityFlag } from '../../protocol/results';
+import type { QualityFlag } from '../../../protocol/results';
 
 /** Statistics of one image, computed on its quality thumbnail (RGB, row-major). */
 export interface QualityStats {

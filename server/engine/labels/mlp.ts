@@ -8,8 +8,8 @@
  * tfjs-cpu/wasm add a tensor round trip per mini-batch that costs more than these small products.
  * Deterministic: all randomness (init, shuffles, inner split) comes from `makeRng(seed)`.
  */
-import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from './types';
-import { assertFiniteRows, pca } from './linalg';
+import { CancelledError, IsCancelled, Matrix, ProgressFn, makeRng } from '../types';
+import { assertFiniteRows, pca } from '../numerics/linalg';
 import { columnStats, standardise, stratifiedFolds } from './classifier';
 
 export const MLP_DEFAULTS = {
