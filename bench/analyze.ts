@@ -30,6 +30,7 @@ import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQuality
 import { findDuplicateGroups } from '../server/engine/issues/duplicates';
 import { findOutliers, outlierScores } from '../server/engine/issues/outliers';
 import { computeMap2d } from '../server/engine/numerics/map';
+import { SqliteDb } from '../server/engine/store/sqlite';
 import { AnalysisCache } from '../server/engine/store/cache';
 
 function arg(name: string, dflt: number): number {
@@ -252,9 +253,7 @@ function recallOf(g: { indices: Int32Array }, truth: { indices: Int32Array }, n:
 
 async function realRecall(dir: string): Promise<void> {
   // The model key is not exposed by AnalysisCache; read it (read-only) from the same file, then load through the cache.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Database = require('better-sqlite3') as new (file: string, o: { readonly: boolean }) => { prepare(q: string): { all(): unknown[] }; close(): void };
-  const db = new Database(path.join(dir, '.labellint', 'cache.db'), { readonly: true });
+  const db = SqliteDb.open(path.join(dir, '.labellint', 'cache.db'), { busyTimeoutMs: 10_000 });
   const models = db.prepare('SELECT model_key AS key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC').all() as { key: string; n: number }[];
   db.close();
   const cache = AnalysisCache.open(dir);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import Database from 'better-sqlite3';
+import { SqliteDb } from '../../server/engine/store/sqlite';
 import { AnalysisCache, APPLICATION_ID } from '../../server/engine/store/cache';
 import { fileFingerprint, hashBytes } from '../../server/engine/dataset/hash';
 
@@ -188,7 +188,7 @@ test('a short garbage file that SQLite would silently reuse is moved aside too',
 });
 
 test('a SQLite file with an unknown schema version, or not ours, is moved aside', () => {
-  const cases: Array<[(db: Database.Database) => void, RegExp]> = [
+  const cases: Array<[(db: SqliteDb) => void, RegExp]> = [
     [
       (db) => {
         db.exec('CREATE TABLE t (x)');
@@ -203,7 +203,7 @@ test('a SQLite file with an unknown schema version, or not ours, is moved aside'
     const root = tempRoot();
     const dir = path.join(root, '.labellint');
     fs.mkdirSync(dir);
-    const db = new Database(path.join(dir, 'cache.db'));
+    const db = SqliteDb.open(path.join(dir, 'cache.db'), { busyTimeoutMs: 1000 });
     setup(db);
     db.close();
     const logs: string[] = [];
@@ -273,8 +273,8 @@ test('a process killed mid-write leaves a valid database with every committed ro
   assert.equal(child.signalCode, 'SIGKILL', 'the child should have been killed, not have finished');
   assert.ok(lastCommitted >= killedAfter);
 
-  const db = new Database(path.join(root, '.labellint', 'cache.db'), { readonly: true });
-  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  const db = SqliteDb.open(path.join(root, '.labellint', 'cache.db'), { busyTimeoutMs: 1000 });
+  assert.equal(db.pragmaValue('integrity_check'), 'ok');
   db.close();
 
   const logs: string[] = [];
