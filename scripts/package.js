@@ -36,18 +36,22 @@ const TARGETS = {
   'win32-x64': { sharp: 'win32-x64', vips: false, ort: 'win32/x64' },
 };
 
-/** Packages loaded at run time from node_modules (not bundled), and the files of each that are needed. */
+/**
+ * Packages loaded at run time from node_modules (not bundled), with the files of each that are needed
+ * (`files`: globs, default every file) minus `JUNK` and the package's own `skip` globs.
+ */
 const PACKAGES = [
   // sharp loads @img/sharp-<platform>/lib/sharp-<platform>.node by a computed name; its JS stays external.
-  { name: 'sharp', files: ['package.json', 'LICENSE', 'lib/*.js'] },
-  { name: '@img/colour', files: ['package.json', 'LICENSE.md', 'index.cjs'] },
-  { name: 'detect-libc', files: ['package.json', 'LICENSE', 'lib/*.js'] },
-  { name: 'semver', files: ['package.json', 'LICENSE', '*.js', 'classes/*.js', 'functions/*.js', 'internal/*.js', 'ranges/*.js'] },
-  // onnxruntime-node requires ../bin/napi-v3/<platform>/<arch>/onnxruntime_binding.node relative to its dist/.
-  { name: 'onnxruntime-node', files: ['package.json', 'LICENSE', 'dist/*.js'] },
-  { name: 'onnxruntime-common', files: ['package.json', 'LICENSE', 'dist/cjs/**/*.js'] },
+  { name: 'sharp', skip: ['src/**', 'install/**'] },
+  { name: '@img/colour' },
+  { name: 'detect-libc' },
+  { name: 'semver', skip: ['bin/**'] },
+  // onnxruntime-node requires ../bin/napi-v3/<platform>/<arch>/onnxruntime_binding.node relative to its dist/
+  // (the target's binaries are added in packageTarget).
+  { name: 'onnxruntime-node', files: ['package.json', 'LICENSE', 'dist/**'] },
+  { name: 'onnxruntime-common', skip: ['dist/esm/**', 'lib/**'] },
   // The SQLite cache (WebAssembly; loads its .wasm next to its JS).
-  { name: 'node-sqlite3-wasm', files: ['package.json', 'LICENSE', 'dist/*'] },
+  { name: 'node-sqlite3-wasm' },
   // TF.js WASM backend: its JS is bundled; the .wasm files are found through require.resolve (embed/backend.ts).
   {
     name: '@tensorflow/tfjs-backend-wasm',
@@ -56,6 +60,9 @@ const PACKAGES = [
   // The default backbone (registry.ts resolves it inside the installed package). See README "Packaging" on licence.
   { name: '@vladmandic/human', files: ['package.json', 'LICENSE', 'models/centernet.json', 'models/centernet.bin'] },
 ];
+
+/** Never needed at run time. */
+const JUNK = ['**/*.map', '**/*.d.ts', '**/*.d.mts', '**/*.d.cts', '**/*.ts', '**/README*', '**/CHANGELOG*', '**/*.gyp', '**/*.gypi'];
 
 /** Modules the bundles must not contain: shipped in node_modules, optional and not shipped, or VS Code's own. */
 const EXTERNAL = [
@@ -109,14 +116,15 @@ function listFiles(dir, rel = '') {
   return out;
 }
 
-function copyPackage(srcRoot, destRoot, name, patterns) {
+function copyPackage(srcRoot, destRoot, name, patterns = ['**'], skip = []) {
   const src = path.join(srcRoot, name);
   if (!fs.existsSync(path.join(src, 'package.json'))) throw new Error(`${name} is not installed in ${srcRoot} (run npm ci)`);
   const res = patterns.map(globToRegExp);
+  const drop = [...JUNK, ...skip].map(globToRegExp);
   let n = 0;
   for (const f of listFiles(src)) {
     if (f.startsWith('node_modules/')) continue;
-    if (!res.some((r) => r.test(f))) continue;
+    if (!res.some((r) => r.test(f)) || drop.some((r) => r.test(f))) continue;
     const dest = path.join(destRoot, name, f);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(path.join(src, f), dest);
@@ -240,7 +248,7 @@ async function packageTarget(target, outDir, keepStage) {
   // Under out/ (not the top-level node_modules/, which vsce --no-dependencies leaves out): Node's resolution from
   // out/server/*.js and out/extension/*.js walks up into out/node_modules.
   const nm = path.join(stage, 'out', 'node_modules');
-  for (const p of PACKAGES) copyPackage(NM, nm, p.name, p.files);
+  for (const p of PACKAGES) copyPackage(NM, nm, p.name, p.files, p.skip);
   // ONNX Runtime: only this target's binaries (and on Linux only the soname file the binding loads).
   const ortFiles = target.startsWith('linux')
     ? ['onnxruntime_binding.node', 'libonnxruntime.so.1', 'libonnxruntime_providers_shared.so']
