@@ -386,3 +386,25 @@ test('an unparseable reviews.json is moved aside, not overwritten', () => {
   assert.equal(fs.readFileSync(path.join(root, '.labellint', aside[0]!), 'utf8'), '{ half-edited');
   assert.equal(logs.length, 1);
 });
+
+test('a WAL-mode cache.db (written by better-sqlite3 before) opens with its rows, switched to a rollback journal', () => {
+  const root = tempRoot();
+  let cache = AnalysisCache.open(root);
+  cache.putEmbeddings([{ hash: hashBytes(Buffer.from('wal')), vector: vectorFor(3) }], MODEL);
+  cache.close();
+  // What a WAL-mode file looks like after a clean close: header bytes 18 and 19 (read/write version) are 2.
+  const file = path.join(root, '.labellint', 'cache.db');
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([2, 2]), 0, 2, 18);
+  fs.closeSync(fd);
+  const logs: string[] = [];
+  cache = AnalysisCache.open(root, { log: (m) => logs.push(m) });
+  assert.deepEqual(logs, []);
+  assert.ok(sameBits(cache.getEmbeddings([hashBytes(Buffer.from('wal'))], MODEL).get(hashBytes(Buffer.from('wal')))!, vectorFor(3)));
+  cache.close();
+  const head = Buffer.alloc(2);
+  const fd2 = fs.openSync(file, 'r');
+  fs.readSync(fd2, head, 0, 2, 18);
+  fs.closeSync(fd2);
+  assert.deepEqual([...head], [1, 1]);
+});

@@ -202,6 +202,37 @@ class OwnerLock {
   }
 }
 
+/** Bytes 18–19 of the header are 2 in a WAL-mode file (written by better-sqlite3 in LabelLint ≤ 0.1). */
+function isWalFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const b = Buffer.alloc(2);
+    return fs.readSync(fd, b, 0, 2, 18) === 2 && (b[0] === 2 || b[1] === 2);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Switch a WAL-mode file to a rollback journal. The WASM VFS has no shared memory, so SQLite refuses WAL files
+ * ("unable to open database file") except in exclusive locking mode, where it keeps the WAL index on the heap,
+ * replays a leftover -wal file and checkpoints it into the database.
+ */
+function leaveWal(file: string): void {
+  const db = new (wasm().Database)(file);
+  try {
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    db.all('PRAGMA journal_mode = DELETE');
+  } finally {
+    db.close();
+  }
+}
+
 /** A prepared statement; every call runs under the database's lock. */
 export interface Statement {
   run(...params: Param[]): { changes: number };
@@ -231,6 +262,7 @@ export class SqliteDb {
     const lock = new OwnerLock(abs, opts.busyTimeoutMs, opts.onWait);
     const db = lock.run(() => {
       try {
+        if (isWalFile(abs)) leaveWal(abs);
         return new (wasm().Database)(abs);
       } catch (e) {
         throw wrapError(e, abs);
