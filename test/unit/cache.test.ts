@@ -408,3 +408,17 @@ test('a WAL-mode cache.db (written by better-sqlite3 before) opens with its rows
   fs.closeSync(fd2);
   assert.deepEqual([...head], [1, 1]);
 });
+
+test('embeddings unused by every run for a month are pruned; used ones are kept whatever scope used them', () => {
+  const root = tempRoot();
+  const cache = AnalysisCache.open(root);
+  const [a, b] = [hashBytes(Buffer.from('a')), hashBytes(Buffer.from('b'))];
+  cache.putEmbeddings([{ hash: a, vector: vectorFor(1) }, { hash: b, vector: vectorFor(2) }], MODEL);
+  const day = 24 * 3600 * 1000;
+  const now = Date.now();
+  cache.touchEmbeddings([a], MODEL, now + 20 * day); // a run 20 days later used `a` only
+  assert.equal(cache.pruneUnusedEmbeddings(30 * day, now + 25 * day), 0);
+  assert.equal(cache.pruneUnusedEmbeddings(30 * day, now + 31 * day), 1);
+  assert.deepEqual([...cache.getEmbeddings([a, b], MODEL).keys()], [a]);
+  cache.close();
+});

@@ -2,6 +2,7 @@
  * The analysis pipeline: dataset folder → inventory → cached embeddings → label issues, duplicates,
  * outliers, quality flags and a 2-D map. Used unchanged by the CLI and the language server.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseUserProbs } from '../labels/userProbs';
@@ -111,7 +112,8 @@ async function hashItems(
   progress(hooks, 'hash', inv.items.length, inv.items.length);
   if (fresh.length > 0) cache.putFileEntries(fresh);
   const live = new Set(inv.items.map((i) => i.path));
-  const gone = [...known.keys()].filter((p) => !live.has(p));
+  // Only entries whose file is gone from disk: a narrower run (maxImages, exclude) must not drop the others' index.
+  const gone = [...known.keys()].filter((p) => !live.has(p) && !existsSync(resolve(inv.root, p)));
   if (gone.length > 0) cache.deleteFileEntries(gone);
   return { hashes, errors, rehashed };
 }
@@ -262,7 +264,10 @@ export async function collectEmbeddings(
 
     const vecs = todo.length > 0 ? cache.getEmbeddings(live, embedder.model.key) : cachedVecs;
     const infos = todo.length > 0 ? cache.getDecodeInfo(live) : cachedInfo;
-    cache.pruneEmbeddings(new Set(live), embedder.model.key);
+    // Never prune by this run's scope: a narrower run (maxImages, exclude, VS Code's _quarantine) or one running
+    // at the same time needs rows this run does not see. Rows unused by every scope for a month go.
+    cache.touchEmbeddings(live, embedder.model.key);
+    cache.pruneUnusedEmbeddings();
     const items: EmbeddedItem[] = inv.items.map((item, i) => {
       const h = hashes[i];
       if (h === null) return { item, hash: '', vector: null, quality: null, error: errors.get(i) ?? `${item.path}: unreadable` };

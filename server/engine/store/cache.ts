@@ -42,6 +42,10 @@ export const APPLICATION_ID = 0x4c4c4e54;
  * one transaction (milliseconds), so a long wait means a stuck process; a dead one is detected at once.
  */
 const BUSY_TIMEOUT_MS = 120_000;
+/** Embeddings no run has used for this long are deleted (`pruneUnusedEmbeddings`). */
+export const UNUSED_EMBEDDING_TTL_MS = 30 * 24 * 3600 * 1000;
+/** A used row's last-use time is rewritten at most this often. */
+const TOUCH_EVERY_MS = 24 * 3600 * 1000;
 /** The first 16 bytes of every SQLite 3 database file. */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 /** Version of the reviews.json format. */
@@ -396,7 +400,30 @@ export class AnalysisCache {
   }
 
   /**
-   * Delete embeddings whose hash is not in `liveHashes` (content no longer in the dataset).
+   * Mark the rows of `hashes` under `modelKey` as used at `now` (`created_ms` holds the last use). Rows marked
+   * within `TOUCH_EVERY_MS` are left alone, so a run rewrites each row at most once a day.
+   */
+  touchEmbeddings(hashes: readonly string[], modelKey: string, now = Date.now()): void {
+    this.assertOpen();
+    const stmt = this.db.prepare('UPDATE embeddings SET created_ms = ? WHERE hash = ? AND model_key = ? AND created_ms < ?');
+    this.db.transaction(() => {
+      for (const h of hashes) stmt.run(now, h, modelKey, now - TOUCH_EVERY_MS);
+    }, 'immediate');
+  }
+
+  /**
+   * Delete embeddings (every model) that no run has used for `maxAgeMs`: the pruning policy, since no single
+   * run knows what other scopes need. Returns the number of rows deleted.
+   */
+  pruneUnusedEmbeddings(maxAgeMs = UNUSED_EMBEDDING_TTL_MS, now = Date.now()): number {
+    this.assertOpen();
+    const stmt = this.db.prepare('DELETE FROM embeddings WHERE created_ms < ?');
+    return this.db.transaction(() => stmt.run(now - maxAgeMs).changes, 'immediate');
+  }
+
+  /**
+   * Delete embeddings whose hash is not in `liveHashes` (content no longer in the dataset). Only for a caller
+   * that knows the whole dataset (an explicit prune): a run sees only its own scope.
    * With `modelKey`, only that model's rows are considered; without it, every model's.
    * Returns the number of rows deleted.
    */
