@@ -2,6 +2,7 @@
  * `labellint` command line: the same engine as the language server, headless, for pipelines.
  * Exit codes: 0 ok, 1 more label issues than --max-label-issues, 2 usage or fatal error, 130 interrupted.
  */
+import { resolveStateDir } from './engine/store/cache';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from './cli/args';
@@ -46,7 +47,8 @@ export function outputPaths(cmd: AnalyzeCommand, root: string): Map<Format, stri
     out.set(cmd.formats[0], resolve(cmd.out));
     return out;
   }
-  const dir = cmd.out !== null ? resolve(cmd.out) : join(root, '.labellint');
+  // Default: the dataset's state folder (never through a `.labellint` link; per-user when the dataset is read-only).
+  const dir = cmd.out !== null ? resolve(cmd.out) : resolveStateDir(root).dir;
   for (const f of cmd.formats) out.set(f, join(dir, `${base}.${f}`));
   return out;
 }
