@@ -63,7 +63,10 @@ function betterBinding(): Binding {
   try {
     Database = require('better-sqlite3') as typeof import('better-sqlite3');
     new Database(':memory:').close();
-  } catch {
+  } catch (e) {
+    const msg = (e as Error).message;
+    const abi = /NODE_MODULE_VERSION (\d+)[^]*NODE_MODULE_VERSION (\d+)/.exec(msg);
+    unavailable.better = abi ? `compiled for native ABI ${abi[1]}, this Node needs ${abi[2]}` : msg.split('\n')[0]!;
     return undefined;
   }
   return {
@@ -131,6 +134,8 @@ function nodeBinding(): Binding {
   };
 }
 
+/** Why a binding could not be measured here. */
+const unavailable: Record<string, string> = {};
 const BINDINGS: Record<string, () => Binding> = { wasm: wasmBinding, better: betterBinding, node: nodeBinding };
 
 function arg(name: string, dflt: number): number {
@@ -194,7 +199,7 @@ async function main(): Promise<void> {
   for (const [kind, make] of Object.entries(BINDINGS)) {
     const b = make();
     if (!b) {
-      console.log(`${kind.padEnd(28)}  (not available here)`);
+      console.log(`${kind.padEnd(28)}  (not available here${unavailable[kind] ? `: ${unavailable[kind]}` : ''})`);
       continue;
     }
     const file = path.join(dir, `${kind}.db`);
