@@ -10,8 +10,8 @@
  * with "database is locked" instead of waiting; a process killed while holding it leaves the directory behind
  * and every later open fails. So every statement and transaction here runs under an owner file
  * `<db>.owner` (created with O_EXCL, holding `pid@host`): a second process waits for it (polling, up to
- * `busyTimeoutMs`), and an owner file whose process is gone (same host), or that is older than
- * `STALE_OWNER_MS`, is broken together with the VFS's leftover lock directory. SQLite's rollback journal
+ * `busyTimeoutMs`), and an owner file whose process is gone (same host), or, written from another host,
+ * older than `STALE_OWNER_MS`, is broken together with the VFS's leftover lock directory. SQLite's rollback journal
  * (`<db>-journal`, synchronous=FULL) is rolled back on the next access after a crash, so a killed process
  * leaves the database holding exactly the transactions that committed. Within one process the lock is
  * re-entrant (one counter per database file), so several connections of one process do not wait on each other.
@@ -29,7 +29,7 @@ export type Row = Record<string, unknown>;
 /** Values a statement binds, in `?` order. */
 export type Param = number | bigint | string | Uint8Array | null;
 
-/** An owner file older than this is stale whatever its pid says (no transaction here takes a minute). */
+/** An owner file written by another host (a shared drive) older than this is stale (no transaction here takes a minute). */
 export const STALE_OWNER_MS = 60_000;
 /** How often a waiting process looks at the owner file again. */
 const POLL_MS = 25;
@@ -176,9 +176,10 @@ class OwnerLock {
     }
   }
 
+  /** Same host: stale exactly when its process is gone. Another host (a shared drive): when older than STALE_OWNER_MS. */
   private isStale(h: { pid: number; host: string; ageMs: number }): boolean {
-    if (h.ageMs > STALE_OWNER_MS) return true;
-    return h.pid > 0 && h.host === os.hostname() && !processAlive(h.pid);
+    if (h.pid > 0 && h.host === os.hostname()) return !processAlive(h.pid);
+    return h.ageMs > STALE_OWNER_MS;
   }
 
   /** Move the stale owner file away (rename: only one breaker wins) and forget it. */
