@@ -274,7 +274,7 @@ async function main() {
   const results = [];
   for (const target of args.targets) results.push(await packageTarget(target, args.outDir, args.keepStage));
   const mb = (b) => (b / 1024 / 1024).toFixed(1);
-  const lines = ['target        VSIX MB  unpacked MB  seconds  file'];
+  const lines = ['target       VSIX MiB  unpacked MiB  seconds  file'];
   for (const r of results) {
     lines.push(`${r.target.padEnd(13)} ${mb(r.size).padStart(7)}  ${mb(r.staged).padStart(11)}  ${r.seconds.toFixed(0).padStart(7)}  ${path.relative(REPO, r.vsix)}`);
   }
@@ -282,7 +282,7 @@ async function main() {
   fs.writeFileSync(path.join(args.outDir, 'sizes.txt'), `${new Date().toISOString()}\n${lines.join('\n')}\n`);
   const over = results.filter((r) => r.size > 60 * 1024 * 1024);
   if (over.length > 0) {
-    console.error(`over the 60 MB target: ${over.map((r) => r.target).join(', ')}`);
+    console.error(`over the 60 MiB target: ${over.map((r) => r.target).join(', ')}`);
     process.exitCode = 1;
   }
 }
