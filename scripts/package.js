@@ -274,9 +274,9 @@ async function main() {
   const results = [];
   for (const target of args.targets) results.push(await packageTarget(target, args.outDir, args.keepStage));
   const mb = (b) => (b / 1024 / 1024).toFixed(1);
-  const lines = ['target       VSIX MiB  unpacked MiB  seconds  file'];
+  const lines = ['target        VSIX MiB  unpacked MiB  seconds  file'];
   for (const r of results) {
-    lines.push(`${r.target.padEnd(13)} ${mb(r.size).padStart(7)}  ${mb(r.staged).padStart(11)}  ${r.seconds.toFixed(0).padStart(7)}  ${path.relative(REPO, r.vsix)}`);
+    lines.push(`${r.target.padEnd(13)} ${mb(r.size).padStart(8)}  ${mb(r.staged).padStart(12)}  ${r.seconds.toFixed(0).padStart(7)}  ${path.relative(REPO, r.vsix)}`);
   }
   console.log(lines.join('\n'));
   fs.writeFileSync(path.join(args.outDir, 'sizes.txt'), `${new Date().toISOString()}\n${lines.join('\n')}\n`);
