@@ -78,6 +78,8 @@ async function analyze(cmd: AnalyzeCommand): Promise<number> {
     const result = await runAnalysis(root, cmd.settings, hooks);
     bar.end();
     process.stdout.write(formatSummary(result) + '\n');
+    const state = resolveStateDir(root);
+    if (!state.inDataset) process.stdout.write(`Cache: ${state.dir} (${state.reason}).\n`);
     for (const [format, path] of outputPaths(cmd, root)) {
       writeFileAtomic(path, await render(result, format));
       process.stdout.write(`Wrote ${format.toUpperCase()} report: ${path}\n`);
