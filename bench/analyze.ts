@@ -31,8 +31,8 @@ import { computeConfidentJoint, estimateLatent, findLabelIssues, getLabelQuality
 import { findDuplicateGroups } from '../server/engine/issues/duplicates';
 import { findOutliers, outlierScores } from '../server/engine/issues/outliers';
 import { computeMap2d } from '../server/engine/numerics/map';
-import { AnalysisCache, CACHE_FILE } from '../server/engine/store/cache';
-import { stateDir } from '../server/engine/store/stateDir';
+import { SqliteDb } from '../server/engine/store/sqlite';
+import { AnalysisCache, CACHE_FILE, resolveStateDir } from '../server/engine/store/cache';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -254,8 +254,7 @@ function recallOf(g: { indices: Int32Array }, truth: { indices: Int32Array }, n:
 
 async function realRecall(dir: string): Promise<void> {
   // The model key is not exposed by AnalysisCache; read it (read-only) from the same file, then load through the cache.
-  const Database = require('better-sqlite3') as new (file: string, o: { readonly: boolean }) => { prepare(q: string): { all(): unknown[] }; close(): void };
-  const db = new Database(path.join(stateDir(dir), CACHE_FILE), { readonly: true });
+  const db = SqliteDb.open(path.join(resolveStateDir(dir).dir, CACHE_FILE), { busyTimeoutMs: 10_000 });
   const models = db.prepare('SELECT model_key AS key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC').all() as { key: string; n: number }[];
   db.close();
   const cache = AnalysisCache.open(dir);

@@ -8,7 +8,7 @@ import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from '
 import { createProgress } from './cli/progress';
 import { runAnalysis, collectEmbeddings } from './engine/pipeline/analyze';
 import { CancelledError } from './engine/types';
-import { stateDir } from './engine/store/stateDir';
+import { resolveStateDir, StateDirError } from './engine/store/cache';
 import { formatSummary, toCsvChunks, toJsonChunks } from './report/text';
 import { outputRefusal, writeReport } from './report/output';
 import type { AnalysisResult } from '../protocol/results';
@@ -44,15 +44,23 @@ export function outputPaths(cmd: AnalyzeCommand, root: string): Map<Format, stri
     out.set(cmd.formats[0], resolve(cmd.out));
     return out;
   }
-  const dir = cmd.out !== null ? resolve(cmd.out) : stateDir(root);
+  // Default: the dataset's state folder (never through a `.labellint` link; per-user when the dataset is read-only).
+  const dir = cmd.out !== null ? resolve(cmd.out) : resolveStateDir(root).dir;
   for (const f of cmd.formats) out.set(f, join(dir, `${base}.${f}`));
   return out;
 }
 
 async function analyze(cmd: AnalyzeCommand): Promise<number> {
   const root = resolve(cmd.root);
-  // Output problems are found now, not after the analysis.
-  const outputs = cmd.embedOnly ? new Map<Format, string>() : outputPaths(cmd, root);
+  // Output problems are found now, not after the analysis (a `.labellint` link included: StateDirError).
+  let outputs: Map<Format, string>;
+  try {
+    outputs = cmd.embedOnly ? new Map<Format, string>() : outputPaths(cmd, root);
+  } catch (e) {
+    if (!(e instanceof StateDirError)) throw e;
+    process.stderr.write(`labellint: ${e.message}\n`);
+    return EXIT_ERROR;
+  }
   const refusals = [...outputs.values()].map((p) => outputRefusal(p, { root, force: cmd.force })).filter((r): r is string => r !== null);
   if (refusals.length > 0) {
     process.stderr.write(refusals.map((r) => `labellint: ${r}\n`).join(''));
@@ -93,6 +101,8 @@ async function analyze(cmd: AnalyzeCommand): Promise<number> {
     if (cancelled !== null) throw new CancelledError();
     bar.end();
     process.stdout.write(formatSummary(result) + '\n');
+    const state = resolveStateDir(root);
+    if (!state.inDataset) process.stdout.write(`Cache: ${state.dir} (${state.reason}).\n`);
     for (const [format, path] of outputs) {
       writeReport(path, await render(result, format), root);
       process.stdout.write(`Wrote ${format.toUpperCase()} report: ${path}\n`);

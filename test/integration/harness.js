@@ -3,7 +3,7 @@
 // started in its own process group, and Chromium through playwright-core from the install.js cache dir.
 // Used by test/integration/run.js (extension-host tests) and test/ui/vscode.ui.js (UI test).
 'use strict';
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -46,6 +46,30 @@ function stageExtension(dir) {
   fs.symlinkSync(path.join(REPO, 'out'), path.join(dir, 'out'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
+}
+
+/**
+ * The extension under test. Without LABELLINT_IT_VSIX: the repository staged as the development extension.
+ * With LABELLINT_IT_VSIX=<file.vsix>: that VSIX installed into the run's extensions dir with
+ * `code-server --install-extension` (as a user installs it), and a stub with no code as the development
+ * extension, which VS Code needs to run extension tests; LabelLint itself then loads from the installed copy.
+ * Returns the development extension's folder and, when installed, the installed copy's folder.
+ */
+function prepareExtension(cache, run, dirs, env) {
+  const vsix = process.env.LABELLINT_IT_VSIX;
+  if (!vsix) return { ext: stageExtension(path.join(run, 'ext')), installed: null };
+  const bin = path.join(cache, 'node_modules', '.bin', 'code-server');
+  console.log(`$ code-server --install-extension ${vsix}`);
+  execFileSync(bin, ['--extensions-dir', dirs.exts, '--user-data-dir', dirs.ud, '--install-extension', path.resolve(vsix)], { env, stdio: 'inherit' });
+  const installed = fs.readdirSync(dirs.exts).find((d) => d.startsWith('labellint.labellint-'));
+  if (!installed) throw new Error(`${vsix} did not install into ${dirs.exts}`);
+  const stub = path.join(run, 'test-runner');
+  fs.mkdirSync(stub, { recursive: true });
+  fs.writeFileSync(
+    path.join(stub, 'package.json'),
+    JSON.stringify({ name: 'labellint-test-runner', publisher: 'labellint-test', version: '0.0.0', engines: { vscode: '*' } }, null, 2),
+  );
+  return { ext: stub, installed: path.join(dirs.exts, installed) };
 }
 
 /**
@@ -132,4 +156,4 @@ function workbenchUrl(port, folder, payload) {
   return `http://127.0.0.1:${port}/?${q}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;
 }
 
-module.exports = { REPO, SAMPLE, BROWSER_ARGS, freePort, waitHealthy, stageExtension, copySample, makeRun, isolatedEnv, startCodeServer, launchBrowser, workbenchUrl };
+module.exports = { REPO, SAMPLE, BROWSER_ARGS, freePort, waitHealthy, stageExtension, prepareExtension, copySample, makeRun, isolatedEnv, startCodeServer, launchBrowser, workbenchUrl };

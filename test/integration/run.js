@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { install } = require('./install');
-const { REPO, copySample, isolatedEnv, launchBrowser, makeRun, stageExtension, startCodeServer, workbenchUrl } = require('./harness');
+const { REPO, copySample, isolatedEnv, launchBrowser, makeRun, prepareExtension, startCodeServer, workbenchUrl } = require('./harness');
 
 const TIMEOUT_MS = Number(process.env.LABELLINT_IT_TIMEOUT_MS || 600_000);
 
@@ -36,14 +36,17 @@ function makeCsvDataset(dir) {
 
 async function main() {
   const expectFailure = process.argv.includes('--expect-failure');
-  if (!fs.existsSync(path.join(REPO, 'out', 'extension', 'main.js'))) throw new Error('build first: npx tsc -p .');
+  if (!process.env.LABELLINT_IT_VSIX && !fs.existsSync(path.join(REPO, 'out', 'extension', 'main.js'))) throw new Error('build first: npx tsc -p .');
   const cache = install();
   const { run, dirs } = makeRun(cache);
-  const ext = stageExtension(path.join(run, 'ext'));
   // Without any .labellint/ cache a colleague's run left in the sample: every run starts cold.
   const datasets = [copySample(path.join(run, 'fashion-mnist-mini')), makeCsvDataset(path.join(run, 'fashion-csv'))];
   const suite = path.join(__dirname, 'suite');
   const env = isolatedEnv(dirs, { LABELLINT_IT_FAIL: expectFailure ? '1' : '' });
+  // LABELLINT_IT_VSIX=<file>: test the installed VSIX, not the source folder (harness.prepareExtension).
+  const { ext, installed } = prepareExtension(cache, run, dirs, env);
+  env.LABELLINT_IT_INSTALLED = installed ?? '';
+  if (installed) console.log(`testing the installed extension ${installed}`);
   const server = await startCodeServer({ cache, run, dirs, env });
   const { port, stop } = server;
   let code = 1;

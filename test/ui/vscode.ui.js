@@ -91,14 +91,13 @@ async function waitFor(what, fn, ms, every = 200) {
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(REPO, 'out', 'extension', 'main.js')) || !fs.existsSync(path.join(REPO, 'out', 'webview', 'webview', 'main.js'))) {
+  if (!process.env.LABELLINT_IT_VSIX && (!fs.existsSync(path.join(REPO, 'out', 'extension', 'main.js')) || !fs.existsSync(path.join(REPO, 'out', 'webview', 'webview', 'main.js')))) {
     throw new Error('build first: npm run build');
   }
   const cache = install();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const f of fs.readdirSync(ARTIFACTS)) if (/^vscode-.*\.png$/.test(f)) fs.rmSync(path.join(ARTIFACTS, f));
   const { run, dirs } = h.makeRun(cache);
-  const ext = h.stageExtension(path.join(run, 'ext'));
   const seedKept = path.join(cache, 'ui-embedding-cache.db');
   const sampleCache = path.join(h.SAMPLE, '.labellint', 'cache.db');
   const seed = fs.existsSync(sampleCache) ? sampleCache : fs.existsSync(seedKept) ? seedKept : null;
@@ -127,6 +126,9 @@ async function main() {
   };
   writeSettings('dark');
   const env = h.isolatedEnv(dirs);
+  // LABELLINT_IT_VSIX=<file>: the installed VSIX is under test, not the source folder (harness.prepareExtension).
+  const { ext, installed } = h.prepareExtension(cache, run, dirs, env);
+  if (installed) log(`testing the installed extension ${installed}`);
   const server = await h.startCodeServer({ cache, run, dirs, env });
   log(`code-server on port ${server.port} (log ${server.log})`);
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import Database from 'better-sqlite3';
+import { SqliteDb } from '../../server/engine/store/sqlite';
 import { AnalysisCache, APPLICATION_ID } from '../../server/engine/store/cache';
 import { fileFingerprint, hashBytes } from '../../server/engine/dataset/hash';
 
@@ -188,7 +188,7 @@ test('a short garbage file that SQLite would silently reuse is moved aside too',
 });
 
 test('a SQLite file with an unknown schema version, or not ours, is moved aside', () => {
-  const cases: Array<[(db: Database.Database) => void, RegExp]> = [
+  const cases: Array<[(db: SqliteDb) => void, RegExp]> = [
     [
       (db) => {
         db.exec('CREATE TABLE t (x)');
@@ -203,7 +203,7 @@ test('a SQLite file with an unknown schema version, or not ours, is moved aside'
     const root = tempRoot();
     const dir = path.join(root, '.labellint');
     fs.mkdirSync(dir);
-    const db = new Database(path.join(dir, 'cache.db'));
+    const db = SqliteDb.open(path.join(dir, 'cache.db'), { busyTimeoutMs: 1000 });
     setup(db);
     db.close();
     const logs: string[] = [];
@@ -273,8 +273,8 @@ test('a process killed mid-write leaves a valid database with every committed ro
   assert.equal(child.signalCode, 'SIGKILL', 'the child should have been killed, not have finished');
   assert.ok(lastCommitted >= killedAfter);
 
-  const db = new Database(path.join(root, '.labellint', 'cache.db'), { readonly: true });
-  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  const db = SqliteDb.open(path.join(root, '.labellint', 'cache.db'), { busyTimeoutMs: 1000 });
+  assert.equal(db.pragmaValue('integrity_check'), 'ok');
   db.close();
 
   const logs: string[] = [];
@@ -385,4 +385,40 @@ test('an unparseable reviews.json is moved aside, not overwritten', () => {
   assert.equal(aside.length, 1);
   assert.equal(fs.readFileSync(path.join(root, '.labellint', aside[0]!), 'utf8'), '{ half-edited');
   assert.equal(logs.length, 1);
+});
+
+test('a WAL-mode cache.db (written by better-sqlite3 before) opens with its rows, switched to a rollback journal', () => {
+  const root = tempRoot();
+  let cache = AnalysisCache.open(root);
+  cache.putEmbeddings([{ hash: hashBytes(Buffer.from('wal')), vector: vectorFor(3) }], MODEL);
+  cache.close();
+  // What a WAL-mode file looks like after a clean close: header bytes 18 and 19 (read/write version) are 2.
+  const file = path.join(root, '.labellint', 'cache.db');
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([2, 2]), 0, 2, 18);
+  fs.closeSync(fd);
+  const logs: string[] = [];
+  cache = AnalysisCache.open(root, { log: (m) => logs.push(m) });
+  assert.deepEqual(logs, []);
+  assert.ok(sameBits(cache.getEmbeddings([hashBytes(Buffer.from('wal'))], MODEL).get(hashBytes(Buffer.from('wal')))!, vectorFor(3)));
+  cache.close();
+  const head = Buffer.alloc(2);
+  const fd2 = fs.openSync(file, 'r');
+  fs.readSync(fd2, head, 0, 2, 18);
+  fs.closeSync(fd2);
+  assert.deepEqual([...head], [1, 1]);
+});
+
+test('embeddings unused by every run for a month are pruned; used ones are kept whatever scope used them', () => {
+  const root = tempRoot();
+  const cache = AnalysisCache.open(root);
+  const [a, b] = [hashBytes(Buffer.from('a')), hashBytes(Buffer.from('b'))];
+  cache.putEmbeddings([{ hash: a, vector: vectorFor(1) }, { hash: b, vector: vectorFor(2) }], MODEL);
+  const day = 24 * 3600 * 1000;
+  const now = Date.now();
+  cache.touchEmbeddings([a], MODEL, now + 20 * day); // a run 20 days later used `a` only
+  assert.equal(cache.pruneUnusedEmbeddings(30 * day, now + 25 * day), 0);
+  assert.equal(cache.pruneUnusedEmbeddings(30 * day, now + 31 * day), 1);
+  assert.deepEqual([...cache.getEmbeddings([a, b], MODEL).keys()], [a]);
+  cache.close();
 });

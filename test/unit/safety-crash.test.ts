@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import Database from 'better-sqlite3';
+import { SqliteDb } from '../../server/engine/store/sqlite';
 import { WorkerPool } from '../../server/engine/embed/pool';
 import { BIN, sampleImages, tempDir } from './trust-helpers';
 
@@ -66,9 +66,11 @@ function ortAvailable(): boolean {
 }
 
 function cacheIntact(root: string): boolean {
-  const db = new Database(path.join(root, '.labellint', 'cache.db'), { readonly: true, fileMustExist: true });
+  const file = path.join(root, '.labellint', 'cache.db');
+  if (!fs.existsSync(file)) throw new Error(`${file} does not exist`);
+  const db = SqliteDb.open(file, { busyTimeoutMs: 10_000 });
   try {
-    return (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check === 'ok';
+    return db.pragmaValue('integrity_check') === 'ok';
   } finally {
     db.close();
   }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import Database from 'better-sqlite3';
+import { SqliteDb } from '../../server/engine/store/sqlite';
 import { AnalysisCache, CACHE_FILE, STATE_DIR } from '../../server/engine/store/cache';
 import { hashBytes } from '../../server/engine/dataset/hash';
 import type { AnalysisResult } from '../../protocol/results';
@@ -30,7 +30,7 @@ after(() => {
 function embeddingRows(dbPath: string): number {
   if (!fs.existsSync(dbPath)) return 0;
   try {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const db = SqliteDb.open(dbPath, { busyTimeoutMs: 5000 });
     try {
       return (db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n;
     } finally {

@@ -16,6 +16,7 @@
  */
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { CancelledError, IsCancelled, KnnGraph, Matrix, ProgressFn } from '../types';
 import { DenseKernelChoice, assertFiniteRows, l2NormalizeRows, pca } from './linalg';
 import { knnRowsAny, tileCount, MISSING_SIMILARITY } from './knnKernels';
@@ -153,6 +154,12 @@ export function rerankExact(X: Matrix, cand: KnnGraph, k: number): KnnGraph {
   return { n, k, indices, similarities };
 }
 
+/**
+ * The worker script: this file when compiled by tsc (out/…/knn.js), and the `knn.js` bundle next to the
+ * server bundle in a packaged extension (scripts/package.js), where `__filename` is the whole server.
+ */
+const KNN_WORKER_FILE = join(__dirname, 'knn.js');
+
 /** Exact search on all of X's columns, split across workers for large inputs. */
 async function searchAll(X: Matrix, k: number, opts: KnnOptions): Promise<KnnGraph> {
   const { rows: n, cols: d } = X;
@@ -168,7 +175,7 @@ async function searchAll(X: Matrix, k: number, opts: KnnOptions): Promise<KnnGra
   const bounds = Array.from({ length: workers + 1 }, (_, w) => Math.round((w * n) / workers));
   const pool = bounds.slice(0, workers).map(
     (start, w) =>
-      new Worker(__filename, {
+      new Worker(KNN_WORKER_FILE, {
         workerData: {
           kind: WORKER_KIND, x: xShared, n, d, k, start, end: bounds[w + 1],
           idx: idxShared, sim: simShared, control, slot: 1 + w, blockSize: opts.blockSize, kernel: opts.kernel ?? 'auto',

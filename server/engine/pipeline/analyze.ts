@@ -2,6 +2,7 @@
  * The analysis pipeline: dataset folder → inventory → cached embeddings → label issues, duplicates,
  * outliers, quality flags and a 2-D map. Used unchanged by the CLI and the language server.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseUserProbs } from '../labels/userProbs';
@@ -10,10 +11,7 @@ import type { AnalysisProgress, Phase } from '../../../protocol/progress';
 import type { Settings } from '../../../protocol/settings';
 import type { Inventory } from '../../../protocol/dataset';
 import { scanDataset } from '../dataset/scan';
-import { AnalysisCache, STATE_DIR } from '../store/cache';
-import { UnsafeWriteError } from '../dataset/safeWrite';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { AnalysisCache } from '../store/cache';
 import { hashBytes } from '../dataset/hash';
 import { decodeImage, DecodeError } from '../dataset/decode';
 import type { QualityStats } from '../dataset/quality';
@@ -102,7 +100,8 @@ async function hashItems(
   progress(hooks, 'hash', inv.items.length, inv.items.length);
   if (fresh.length > 0) cache.putFileEntries(fresh);
   const live = new Set(inv.items.map((i) => i.path));
-  const gone = [...known.keys()].filter((p) => !live.has(p));
+  // Only entries whose file is gone from disk: a narrower run (maxImages, exclude) must not drop the others' index.
+  const gone = [...known.keys()].filter((p) => !live.has(p) && !existsSync(resolve(inv.root, p)));
   if (gone.length > 0) cache.deleteFileEntries(gone);
   return { hashes, errors, rehashed };
 }
@@ -195,22 +194,6 @@ async function embedMissing(
   return transient;
 }
 
-/**
- * A dataset that ships `.labellint` as a link to elsewhere would have the cache and reports written there: refused
- * before anything is opened. (Only checked, never created here: where the state goes is the store's decision.)
- */
-function refuseLinkedStateDir(root: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(path.join(root, STATE_DIR));
-  } catch {
-    return;
-  }
-  if (st.isSymbolicLink()) {
-    throw new UnsafeWriteError(`${path.join(root, STATE_DIR)} is a symbolic link; LabelLint does not write its cache through links (remove it)`, 'ELINK');
-  }
-}
-
 type DecodeInfos = ReturnType<AnalysisCache['getDecodeInfo']>;
 
 /** The files to decode and embed: one per content hash, skipping cached embeddings and files known to be broken. */
@@ -275,7 +258,7 @@ export async function collectEmbeddings(
   for (const p of inv.problems) hooks.log?.(p.message);
   for (const n of inv.notes ?? []) hooks.log?.(n);
 
-  refuseLinkedStateDir(inv.root);
+  // `.labellint` as a link (or not a folder) is refused by the store before anything is opened (StateDirError).
   const cache = AnalysisCache.open(inv.root, { log: hooks.log });
   try {
     t = Date.now();
@@ -308,7 +291,10 @@ export async function collectEmbeddings(
 
     const vecs = todo.length > 0 ? cache.getEmbeddings(live, embedder.model.key) : cachedVecs;
     const infos = todo.length > 0 ? cache.getDecodeInfo(live) : cachedInfo;
-    cache.pruneEmbeddings(new Set(live), embedder.model.key);
+    // Never prune by this run's scope: a narrower run (maxImages, exclude, VS Code's _quarantine) or one running
+    // at the same time needs rows this run does not see. Rows unused by every scope for a month go.
+    cache.touchEmbeddings(live, embedder.model.key);
+    cache.pruneUnusedEmbeddings();
     const items = embeddedItems(inv, hashes, errors, vecs, infos, transient);
     return { inv, cache, embedder, ownEmbedder, items };
   } catch (e) {

@@ -10,25 +10,26 @@
  *   `<datasetRoot>/.labellint/reviews.json` so they can be committed to git;
  * - the latest analysis result JSON, so a client can show results before re-analysing.
  *
- * Durability: WAL journal, `synchronous=NORMAL`, and every write in one transaction. A process killed at
- * any moment leaves a valid database holding every transaction that committed (NORMAL may lose the last
- * transactions on power loss, never on a process crash; losing cache rows only costs recomputation).
+ * Durability: SQLite (WebAssembly, see `./sqlite.ts`) with a rollback journal, `synchronous=FULL`, and every
+ * write in one transaction. A process killed at any moment leaves a valid database holding every transaction
+ * that committed (bench/sqlite.ts kills writers with SIGKILL and checks).
  *
  * Corruption: when the file is not a database, fails `PRAGMA integrity_check`, or carries a schema this
  * code does not know, it is moved aside to `cache.db.corrupt-<timestamp>` (never deleted, with its -wal
  * and -shm files), a fresh database is created, and `opts.log` is told which file was moved.
  * Errors that are not corruption (locked by another process, permissions) are thrown unchanged.
  *
- * The API is synchronous (better-sqlite3). Not safe for concurrent use of one instance from worker
- * threads; several processes may open the same file (busy timeout `BUSY_TIMEOUT_MS`).
+ * The API is synchronous. Not safe for concurrent use of one instance from worker threads; several processes
+ * may open the same file: each transaction holds the file's lock, others wait (up to `BUSY_TIMEOUT_MS`).
  */
-import Database from 'better-sqlite3';
+import { SqliteDb } from './sqlite';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FileFingerprint } from '../dataset/hash';
-import { writeFileSafe } from '../dataset/safeWrite';
-
-import { STATE_DIR } from './stateDir';
+import { UnsafeWriteError, writeFileSafe } from '../dataset/safeWrite';
+import { STATE_DIR, stateDir } from './stateDir';
 
 export { STATE_DIR };
 export const CACHE_FILE = 'cache.db';
@@ -38,8 +39,15 @@ export const REVIEWS_FILE = 'reviews.json';
 export const SCHEMA_VERSION = 1;
 /** `PRAGMA application_id` marking the file as ours ('LLNT'). */
 export const APPLICATION_ID = 0x4c4c4e54;
-/** How long a write waits for another process's lock before failing with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a statement waits for another process's lock before failing with SQLITE_BUSY. Locks are held for
+ * one transaction (milliseconds), so a long wait means a stuck process; a dead one is detected at once.
+ */
+const BUSY_TIMEOUT_MS = 120_000;
+/** Embeddings no run has used for this long are deleted (`pruneUnusedEmbeddings`). */
+export const UNUSED_EMBEDDING_TTL_MS = 30 * 24 * 3600 * 1000;
+/** A used row's last-use time is rewritten at most this often. */
+const TOUCH_EVERY_MS = 24 * 3600 * 1000;
 /** The first 16 bytes of every SQLite 3 database file. */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 /** Version of the reviews.json format. */
@@ -144,7 +152,7 @@ function float32ToBlob(v: Float32Array): Buffer {
 }
 
 /** Copy a blob into a fresh, aligned Float32Array (blobs returned by SQLite need not be 4-byte aligned). */
-function blobToFloat32(b: Buffer): Float32Array {
+function blobToFloat32(b: Uint8Array): Float32Array {
   const out = new Float32Array(b.byteLength / 4);
   new Uint8Array(out.buffer).set(b);
   return out;
@@ -172,11 +180,84 @@ interface ReviewsFile {
   reviews: Array<{ hash: string; path: string; decision: 'correct' | 'relabelled'; to?: string; updatedAt: string }>;
 }
 
+/**
+ * `.labellint` is a link or not a folder: LabelLint writes nothing there. The one check of that rule (the engine,
+ * the CLI's default report folder and the language server all reach it through `resolveStateDir`); a refused
+ * safe write like any other (`code` 'ELINK' or 'ENOTDIR').
+ */
+export class StateDirError extends UnsafeWriteError {
+  constructor(message: string, code: 'ELINK' | 'ENOTDIR') {
+    super(message, code);
+    this.name = 'StateDirError';
+  }
+}
+
+/** Where LabelLint keeps a dataset's state (cache, reviews, default reports). */
+export interface StateDir {
+  /** Absolute folder, existing when returned. */
+  readonly dir: string;
+  /** True for `<root>/.labellint`; false for the per-user folder used when the dataset is read-only. */
+  readonly inDataset: boolean;
+  /** Why the per-user folder is used (a sentence), when it is. */
+  readonly reason?: string;
+}
+
+/** The per-user cache root: $LABELLINT_CACHE_DIR, else %LOCALAPPDATA%\labellint, else $XDG_CACHE_HOME or ~/.cache /labellint. */
+export function userCacheRoot(): string {
+  if (process.env.LABELLINT_CACHE_DIR) return path.resolve(process.env.LABELLINT_CACHE_DIR);
+  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return path.join(process.env.LOCALAPPDATA, 'labellint');
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'labellint');
+}
+
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * The state folder of the dataset at `root`: `<root>/.labellint` (created when missing), or, when the dataset
+ * cannot be written (read-only mount, someone else's files), `<userCacheRoot>/datasets/<sha256 of the real
+ * root path, 16 hex>`. Throws `StateDirError` when `.labellint` is a symbolic link (writing through it could
+ * land anywhere) or not a folder.
+ */
+export function resolveStateDir(root: string): StateDir {
+  const dir = stateDir(root);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (st?.isSymbolicLink()) {
+    let target = '?';
+    try {
+      target = fs.readlinkSync(dir);
+    } catch {
+      /* the message says '?' */
+    }
+    throw new StateDirError(
+      `${dir} is a symbolic link (to ${target}); LabelLint writes its cache and reports only into a real folder. Remove the link or replace it by a folder.`,
+      'ELINK',
+    );
+  }
+  if (st && !st.isDirectory()) throw new StateDirError(`${dir} exists and is not a folder; LabelLint keeps its cache and reports in that folder.`, 'ENOTDIR');
+  try {
+    if (!st) fs.mkdirSync(dir);
+    fs.accessSync(dir, fs.constants.W_OK);
+    return { dir, inDataset: true };
+  } catch (e) {
+    if (!NOT_WRITABLE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
+  const real = fs.realpathSync(root);
+  const user = path.join(userCacheRoot(), 'datasets', createHash('sha256').update(real).digest('hex').slice(0, 16));
+  fs.mkdirSync(user, { recursive: true, mode: 0o700 });
+  const marker = path.join(user, 'dataset.txt');
+  if (!fs.existsSync(marker)) fs.writeFileSync(marker, `${real}\n`);
+  return { dir: user, inDataset: false, reason: `${root} is read-only` };
+}
+
 export class AnalysisCache {
   private closed = false;
 
   private constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDb,
     /** Absolute path of the dataset root. */
     readonly root: string,
     /** Absolute path of cache.db. */
@@ -195,19 +276,20 @@ export class AnalysisCache {
     const log = opts.log ?? (() => undefined);
     const check = opts.check ?? 'full';
     const root = path.resolve(datasetRoot);
-    const dir = path.join(root, STATE_DIR);
-    fs.mkdirSync(dir, { recursive: true });
-    AnalysisCache.ensureGitignore(dir);
+    const state = resolveStateDir(root);
+    const dir = state.dir;
+    if (!state.inDataset) log(`LabelLint: ${state.reason}; its cache is kept in ${dir}.`);
+    else AnalysisCache.ensureGitignore(dir);
     const dbPath = path.join(dir, CACHE_FILE);
-    let db: Database.Database;
+    let db: SqliteDb;
     try {
-      db = AnalysisCache.openDb(dbPath, check);
+      db = AnalysisCache.openDb(dbPath, check, log);
     } catch (err) {
       if (!isCorruption(err)) throw err;
       const aside = AnalysisCache.moveAside(dbPath);
       const why = err instanceof Error ? err.message : String(err);
       log(`LabelLint cache ${dbPath} was unusable (${why}); moved it to ${aside} and started a fresh cache.`);
-      db = AnalysisCache.openDb(dbPath, 'off');
+      db = AnalysisCache.openDb(dbPath, 'off', log);
     }
     const cache = new AnalysisCache(db, root, dbPath, path.join(dir, REVIEWS_FILE), log);
     cache.syncReviewsFromFile();
@@ -215,27 +297,27 @@ export class AnalysisCache {
   }
 
   /** Open `dbPath`, check it, create or verify the schema. Closes the handle before throwing. */
-  private static openDb(dbPath: string, check: 'full' | 'quick' | 'off'): Database.Database {
+  private static openDb(dbPath: string, check: 'full' | 'quick' | 'off', log: (msg: string) => void): SqliteDb {
     AnalysisCache.checkHeader(dbPath);
-    const db = new Database(dbPath);
+    const onWait = (holder: string): void =>
+      log(`LabelLint cache ${dbPath} is in use by ${holder}; waiting up to ${BUSY_TIMEOUT_MS / 1000} s for it.`);
+    const db = SqliteDb.open(dbPath, { busyTimeoutMs: BUSY_TIMEOUT_MS, onWait });
     try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       // The first statement reads the header: a file that is not SQLite fails here with SQLITE_NOTADB.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      // Rollback journal, synchronous=FULL: the WASM VFS has no shared memory, so no WAL (see ./sqlite.ts).
+      db.pragma('journal_mode = DELETE');
+      db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = OFF');
       if (check !== 'off') {
-        const rows = db.pragma(check === 'full' ? 'integrity_check' : 'quick_check', { simple: false }) as Array<
-          Record<string, unknown>
-        >;
+        const rows = db.pragma(check === 'full' ? 'integrity_check' : 'quick_check');
         const msgs = rows.map((r) => String(Object.values(r)[0]));
         if (!(msgs.length === 1 && msgs[0] === 'ok')) {
           throw new CorruptCacheError(`integrity check failed: ${msgs.slice(0, 3).join('; ')}`);
         }
       }
       db.transaction(() => {
-        const version = db.pragma('user_version', { simple: true }) as number;
-        const appId = db.pragma('application_id', { simple: true }) as number;
+        const version = Number(db.pragmaValue('user_version'));
+        const appId = Number(db.pragmaValue('application_id'));
         const tableCount = (
           db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }
         ).n;
@@ -248,7 +330,7 @@ export class AnalysisCache {
         } else if (version !== SCHEMA_VERSION) {
           throw new CorruptCacheError(`unknown cache schema version ${version} (this LabelLint uses ${SCHEMA_VERSION})`);
         }
-      }).immediate();
+      }, 'immediate');
       return db;
     } catch (err) {
       db.close();
@@ -334,7 +416,7 @@ export class AnalysisCache {
     const stmt = this.db.prepare('INSERT OR REPLACE INTO files (path, size, mtime_ms, hash) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const r of rows) stmt.run(r.path, r.size, r.mtimeMs, r.hash);
-    }).immediate();
+    }, 'immediate');
   }
 
   /** Remove file-index rows (unknown paths are ignored), in one transaction. */
@@ -343,7 +425,7 @@ export class AnalysisCache {
     const stmt = this.db.prepare('DELETE FROM files WHERE path = ?');
     this.db.transaction(() => {
       for (const p of paths) stmt.run(p);
-    }).immediate();
+    }, 'immediate');
   }
 
   // ---------------------------------------------------------------- embeddings
@@ -356,11 +438,11 @@ export class AnalysisCache {
     this.db.transaction(() => {
       for (const h of hashes) {
         if (out.has(h)) continue;
-        const r = stmt.get(h, modelKey) as { dim: number; vector: Buffer } | undefined;
+        const r = stmt.get(h, modelKey) as { dim: number; vector: Uint8Array } | undefined;
         // A blob whose length disagrees with its dim is treated as a miss (it will be recomputed).
         if (r !== undefined && r.vector.byteLength === r.dim * 4) out.set(h, blobToFloat32(r.vector));
       }
-    })();
+    });
     return out;
   }
 
@@ -373,11 +455,34 @@ export class AnalysisCache {
     );
     this.db.transaction(() => {
       for (const r of rows) stmt.run(r.hash, modelKey, r.vector.length, float32ToBlob(r.vector), now);
-    }).immediate();
+    }, 'immediate');
   }
 
   /**
-   * Delete embeddings whose hash is not in `liveHashes` (content no longer in the dataset).
+   * Mark the rows of `hashes` under `modelKey` as used at `now` (`created_ms` holds the last use). Rows marked
+   * within `TOUCH_EVERY_MS` are left alone, so a run rewrites each row at most once a day.
+   */
+  touchEmbeddings(hashes: readonly string[], modelKey: string, now = Date.now()): void {
+    this.assertOpen();
+    const stmt = this.db.prepare('UPDATE embeddings SET created_ms = ? WHERE hash = ? AND model_key = ? AND created_ms < ?');
+    this.db.transaction(() => {
+      for (const h of hashes) stmt.run(now, h, modelKey, now - TOUCH_EVERY_MS);
+    }, 'immediate');
+  }
+
+  /**
+   * Delete embeddings (every model) that no run has used for `maxAgeMs`: the pruning policy, since no single
+   * run knows what other scopes need. Returns the number of rows deleted.
+   */
+  pruneUnusedEmbeddings(maxAgeMs = UNUSED_EMBEDDING_TTL_MS, now = Date.now()): number {
+    this.assertOpen();
+    const stmt = this.db.prepare('DELETE FROM embeddings WHERE created_ms < ?');
+    return this.db.transaction(() => stmt.run(now - maxAgeMs).changes, 'immediate');
+  }
+
+  /**
+   * Delete embeddings whose hash is not in `liveHashes` (content no longer in the dataset). Only for a caller
+   * that knows the whole dataset (an explicit prune): a run sees only its own scope.
    * With `modelKey`, only that model's rows are considered; without it, every model's.
    * Returns the number of rows deleted.
    */
@@ -397,7 +502,7 @@ export class AnalysisCache {
       for (const r of rows) {
         if (!liveHashes.has(r.hash)) n += del.run(r.hash, r.model_key).changes;
       }
-    }).immediate();
+    }, 'immediate');
     return n;
   }
 
@@ -409,7 +514,7 @@ export class AnalysisCache {
     const stmt = this.db.prepare('INSERT OR REPLACE INTO decode_info (hash, quality, error) VALUES (?, ?, ?)');
     this.db.transaction(() => {
       for (const r of rows) stmt.run(r.hash, r.quality === null ? null : JSON.stringify(r.quality), r.error);
-    }).immediate();
+    }, 'immediate');
   }
 
   /** Stored decode outcomes for `hashes`; hashes without a row are absent. */
@@ -431,7 +536,7 @@ export class AnalysisCache {
         }
         out.set(h, { quality, error: r.error });
       }
-    })();
+    });
     return out;
   }
 
@@ -443,7 +548,7 @@ export class AnalysisCache {
     this.db.transaction(() => {
       const rows = this.db.prepare('SELECT hash FROM decode_info').all() as Array<{ hash: string }>;
       for (const r of rows) if (!liveHashes.has(r.hash)) n += del.run(r.hash).changes;
-    }).immediate();
+    }, 'immediate');
     return n;
   }
 
@@ -492,7 +597,7 @@ export class AnalysisCache {
     this.assertOpen();
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM reviews WHERE hash = ?').run(hash);
-    }).immediate();
+    }, 'immediate');
     this.writeReviewsFile();
   }
 
@@ -504,7 +609,7 @@ export class AnalysisCache {
       for (const [hash, r] of entries) {
         stmt.run(hash, r.decision.kind, r.decision.kind === 'relabelled' ? r.decision.to : null, r.path, r.updatedMs);
       }
-    }).immediate();
+    }, 'immediate');
   }
 
   /** Rewrite reviews.json from the database (atomically). */
@@ -597,7 +702,7 @@ export class AnalysisCache {
     this.assertOpen();
     this.db.transaction(() => {
       this.db.prepare('INSERT OR REPLACE INTO results (id, json, created_ms) VALUES (1, ?, ?)').run(json, Date.now());
-    }).immediate();
+    }, 'immediate');
   }
 
   /** The latest stored analysis result JSON, or undefined when none. */

@@ -36,6 +36,9 @@ function codeOf(d) {
 test('the extension activates and its server starts', async () => {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is loaded`);
+  const installed = process.env.LABELLINT_IT_INSTALLED;
+  if (installed) assert.equal(fs.realpathSync(ext.extensionPath), fs.realpathSync(installed), 'the installed VSIX is the one under test');
+  log(`extension under test: ${ext.extensionPath}`);
   const t0 = Date.now();
   state.api = await ext.activate();
   log(`activate() returned in ${Date.now() - t0} ms`);

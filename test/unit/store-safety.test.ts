@@ -1,0 +1,90 @@
+/**
+ * Issue 12, the store's share: `.labellint` as a symbolic link is refused, a read-only dataset is analysed with its
+ * cache in a per-user folder, and another process holding the cache's lock makes a run wait instead of failing with
+ * "database is locked".
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AnalysisCache, StateDirError } from '../../server/engine/store/cache';
+import { hashBytes } from '../../server/engine/dataset/hash';
+
+const dirs: string[] = [];
+function tempDir(tag: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `labellint-store-${tag}-`));
+  dirs.push(d);
+  return d;
+}
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const SQLITE_JS = path.join(__dirname, '..', '..', 'server', 'engine', 'store', 'sqlite.js');
+const CACHE_JS = path.join(__dirname, '..', '..', 'server', 'engine', 'store', 'cache.js');
+
+test('.labellint as a symbolic link is refused and nothing is written where it points', () => {
+  const root = tempDir('link');
+  const elsewhere = tempDir('elsewhere');
+  fs.symlinkSync(elsewhere, path.join(root, '.labellint'));
+  assert.throws(() => AnalysisCache.open(root), (e: unknown) => e instanceof StateDirError && /symbolic link/.test(e.message));
+  assert.deepEqual(fs.readdirSync(elsewhere), []);
+});
+
+test('a read-only dataset is cached in a per-user folder, and the log says where', () => {
+  const root = tempDir('ro');
+  fs.mkdirSync(path.join(root, 'cat'));
+  fs.writeFileSync(path.join(root, 'cat', 'a.png'), 'x');
+  const home = tempDir('home');
+  const script = `
+    const { AnalysisCache } = require(${JSON.stringify(CACHE_JS)});
+    const logs = [];
+    const c = AnalysisCache.open(${JSON.stringify(root)}, { log: (m) => logs.push(m) });
+    c.putEmbeddings([{ hash: ${JSON.stringify(hashBytes(Buffer.from('a')))}, vector: new Float32Array([1, 2]) }], 'm');
+    c.close();
+    process.stdout.write(JSON.stringify({ dbPath: c.dbPath, logs }));`;
+  let r;
+  if (process.getuid?.() === 0) {
+    // root writes anywhere: run as 'nobody', for whom the root-owned dataset is read-only.
+    fs.chmodSync(home, 0o777);
+    fs.chmodSync(root, 0o755);
+    r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, env: { ...process.env, HOME: home, XDG_CACHE_HOME: '', LABELLINT_CACHE_DIR: '' }, encoding: 'utf8' });
+  } else {
+    fs.chmodSync(root, 0o555);
+    r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, HOME: home, XDG_CACHE_HOME: '', LABELLINT_CACHE_DIR: '' }, encoding: 'utf8' });
+    fs.chmodSync(root, 0o755);
+  }
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { dbPath: string; logs: string[] };
+  assert.ok(out.dbPath.startsWith(path.join(home, '.cache', 'labellint', 'datasets')), out.dbPath);
+  assert.ok(out.logs.some((m) => /read-only/.test(m) && m.includes(path.dirname(out.dbPath))), out.logs.join('\n'));
+  assert.ok(!fs.existsSync(path.join(root, '.labellint')));
+});
+
+test('another process holding the cache lock for 6 s makes the run wait, not fail with "database is locked"', async () => {
+  const root = tempDir('lock');
+  AnalysisCache.open(root).close();
+  const db = path.join(root, '.labellint', 'cache.db');
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { SqliteDb } = require(${JSON.stringify(SQLITE_JS)});
+       const db = SqliteDb.open(${JSON.stringify(db)}, { busyTimeoutMs: 5000 });
+       db.transaction(() => { process.stdout.write('held\\n'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 6000); }, 'immediate');
+       db.close();`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+  const t0 = Date.now();
+  const logs: string[] = [];
+  const cache = AnalysisCache.open(root, { log: (m) => logs.push(m) });
+  cache.putEmbeddings([{ hash: hashBytes(Buffer.from('b')), vector: new Float32Array([3]) }], 'm');
+  cache.close();
+  assert.ok(Date.now() - t0 >= 4000, `waited only ${Date.now() - t0} ms`);
+  assert.ok(logs.some((m) => /in use by \d+@/.test(m)), logs.join('\n'));
+  await new Promise((r) => holder.once('exit', r));
+});
