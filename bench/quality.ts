@@ -12,7 +12,8 @@
  *
  * Run: npm run build && node out/bench/embed-sets.js && CLEANLAB_PATH=… node out/bench/quality.js [--sets a,b] [--rates 0,0.1,0.2,0.3] [--reliability]
  */
-import { sanitizeSettings } from '../protocol/settings';
+import { sanitizeSettings, type Settings } from '../protocol/settings';
+import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from '../server/engine/labels/cl';
 import type { Matrix } from '../server/engine/types';
 import { loadSet } from './lib/embcache';
 import { injectNoise, FASHION_CONFUSABLE_PAIRS } from './lib/fashion';
@@ -68,10 +69,9 @@ async function runCondition(rows: Row[], name: string, X: Matrix, trueLabels: In
   const acc = refitAccuracy(X, given, trueLabels, K, mask, settings);
   const base = { set: name, noise, trueShare, accAll: acc.all, cvAcc: j.cvAccuracy };
   rows.push({ ...base, method: 'LabelLint (pLabelWrong ≥ 0.5)', ...detectionMetrics(mask, truth), auroc: auroc(j.pLabelWrong, truth), ap: averagePrecision(j.pLabelWrong, truth), estShare: `${pct(j.noiseShare)} [${pct(j.noiseInterval[0])}, ${pct(j.noiseInterval[1])}]`, accKept: acc.kept });
-  const clMask = j.clMask;
-  const clAcc = refitAccuracy(X, given, trueLabels, K, clMask, settings);
-  const clScore = Float64Array.from(j.selfConfidence, (q) => 1 - q);
-  rows.push({ ...base, method: 'confident learning (before)', ...detectionMetrics(clMask, truth), auroc: auroc(clScore, truth), ap: averagePrecision(clScore, truth), estShare: pct(j.clNoiseShare), accKept: clAcc.kept });
+  const cl = confidentLearning(given, j.predProbs, K, settings);
+  const clAcc = refitAccuracy(X, given, trueLabels, K, cl.mask, settings);
+  rows.push({ ...base, method: 'confident learning (before)', ...detectionMetrics(cl.mask, truth), auroc: auroc(cl.score, truth), ap: averagePrecision(cl.score, truth), estShare: pct(cl.noiseShare), accKept: clAcc.kept });
   const ref = cleanlabTuned(X, given, seed);
   if (ref) {
     const s = Float64Array.from(ref.quality, (v) => 1 - v);
@@ -84,6 +84,20 @@ async function runCondition(rows: Row[], name: string, X: Matrix, trueLabels: In
     reliability[b][0]++;
     reliability[b][1] += truth[i];
   });
+}
+
+/** The verdicts before: confident learning's mask, its ranking (1 − self-confidence) and noise share, on the same probabilities. */
+function confidentLearning(labels: Int32Array, probs: Float32Array, K: number, settings: Settings): { mask: Uint8Array; score: Float64Array; noiseShare: number } {
+  const mask = Uint8Array.from(findLabelIssues(labels, probs, { filterBy: settings.labelFilter }), (v) => (v ? 1 : 0));
+  const score = Float64Array.from(getLabelQualityScores(labels, probs, 'self_confidence'), (q) => 1 - q);
+  const cj = computeConfidentJoint(labels, probs, K);
+  let off = 0;
+  let tot = 0;
+  for (let i = 0; i < K * K; i++) {
+    tot += cj[i];
+    if (Math.floor(i / K) !== i % K) off += cj[i];
+  }
+  return { mask, score, noiseShare: tot > 0 ? off / tot : 0 };
 }
 
 function printTable(rows: Row[]): void {

@@ -6,7 +6,6 @@ import type { Settings } from '../../../protocol/settings';
 import type { KnnGraph, Matrix, ProgressFn } from '../types';
 import { estimateProbs, type ProbEstimates } from './probs';
 import { crossValFit, type CrossValState } from './classifier';
-import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from './cl';
 import { cleanPosterior, estimateTransition, labelWrongProbability, noiseShareInterval } from './verdict';
 
 /**
@@ -37,10 +36,8 @@ export interface Judgement {
   readonly l2: number;
   readonly graph: KnnGraph;
   readonly clfState?: CrossValState;
-  /** For comparison: confident learning's mask (prune_by_noise_rate), self-confidence and noise share. */
-  readonly clMask: Uint8Array;
-  readonly selfConfidence: Float32Array;
-  readonly clNoiseShare: number;
+  /** N×K out-of-fold probabilities the verdicts read (classifier mixed with the kNN vote), rows sum to 1. */
+  readonly predProbs: Float32Array;
 }
 
 export interface JudgeOptions {
@@ -90,15 +87,6 @@ export async function judgeLabels(X: Matrix, labels: Int32Array, K: number, sett
     perClassNoise[y] += pLabelWrong[i];
     perClassCount[y]++;
   });
-  const selfConfidence = getLabelQualityScores(labels, probs, 'self_confidence');
-  const clMask = findLabelIssues(labels, probs, { filterBy: settings.labelFilter });
-  const cj = computeConfidentJoint(labels, probs, K);
-  let off = 0;
-  let tot = 0;
-  for (let i = 0; i < K * K; i++) {
-    tot += cj[i];
-    if (Math.floor(i / K) !== i % K) off += cj[i];
-  }
   return {
     pLabelWrong,
     truePosterior: posteriorGivenLabel(labels, probs, T, K),
@@ -112,9 +100,7 @@ export async function judgeLabels(X: Matrix, labels: Int32Array, K: number, sett
     l2: est.clfState?.l2 ?? clfState?.l2 ?? Number.NaN,
     graph: est.graph,
     clfState: est.clfState,
-    clMask: Uint8Array.from(clMask, (v) => (v ? 1 : 0)),
-    selfConfidence: Float32Array.from(selfConfidence),
-    clNoiseShare: tot > 0 ? off / tot : 0,
+    predProbs: probs,
   };
 }
 
