@@ -294,7 +294,7 @@ async function main() {
       const statusN = Number((/LabelLint: (\d+)$/.exec(await statusText()) || [])[1]);
       log(`  status bar ${statusN}, Problems ${state.count0}`);
       assert.ok(state.count0 >= statusN, `Problems (${state.count0}) lists every issue the status bar counts (${statusN})`);
-      assert.match(first, /\S+: (probably|possibly) mislabelled: labelled '[^']+', looks like '[^']+' \(classifier: \d+% /);
+      assert.match(first, /\S+: (probably|possibly) mislabelled: labelled '[^']+', looks like '[^']+' \(P\(label wrong\) (≥95|\d{1,2})% · /);
       await shotBoth('1-problems');
     });
     if (!ok1) throw new Error('no analysis / problems: the other steps need them');

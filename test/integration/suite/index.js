@@ -67,7 +67,7 @@ test('an analysis of the sample publishes diagnostics on the issues document', a
   const doc = await vscode.workspace.openTextDocument(state.uri);
   await vscode.window.showTextDocument(doc);
   const first = diags[0];
-  assert.match(first.message, /^\S+\.\w+: (probably|possibly) mislabelled: labelled '.+', looks like '.+' \(classifier: \d+% '.+'.*\)$/);
+  assert.match(first.message, /^\S+\.\w+: (probably|possibly) mislabelled: labelled '.+', looks like '.+' \(P\(label wrong\) (≥95|\d{1,2})% · '.+' \d+% likely.*\)$/);
   assert.equal(String(first.code.target), 'https://github.com/labellint/labellint/blob/main/README.md#issue-label');
   // Nothing on the image files themselves: the Problems panel counts each issue once.
   const onImages = vscode.languages.getDiagnostics().filter(([u, ds]) => u.scheme === 'file' && /\.png$/.test(u.path) && ds.some((x) => x.source === 'labellint'));
