@@ -128,6 +128,12 @@ export class Ctx {
       initializationOptions: (): lsp.InitializationOptions => ({ ...Config.payload(), ownProgress: true }),
       outputChannel: this.output,
       errorHandler: this.errorHandler(),
+      middleware: {
+        // Issues-document diagnostics wait for the document's new text: markers set on the old text would be
+        // moved by the refresh's edits onto the wrong lines.
+        handleDiagnostics: (uri, diagnostics, next) =>
+          uri.scheme === lsp.ISSUES_SCHEME ? this.issues.applyAfterRefresh(uri.toString(), () => next(uri, diagnostics)) : next(uri, diagnostics),
+      },
     };
     const client = new LanguageClient('labelLint', 'LabelLint', serverOptions, clientOptions);
     this.client = client;

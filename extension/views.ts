@@ -98,19 +98,67 @@ export class Badges implements vscode.FileDecorationProvider, vscode.Disposable 
   }
 }
 
-/** Serves `labellint-issues:` documents by asking the server; refreshed when the server says they changed. */
+/**
+ * How long diagnostics for an issues document wait for its new text to reach the editor. VS Code moves markers
+ * with the edits of a refresh, so markers set before the refresh lands end up on the wrong lines; a refresh takes
+ * a round trip and a diff (tens of ms), and this bounds the wait when VS Code drops one.
+ */
+const SETTLE_TIMEOUT_MS = 3_000;
+
+/**
+ * Serves `labellint-issues:` documents by asking the server; refreshed when the server says they changed.
+ * `settled(uri)` resolves once an open document shows the server's latest text, so its diagnostics can be
+ * applied to the text they were computed for (see `applyAfterRefresh`).
+ */
 export class IssuesDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
+  /** Per URI: the refresh in flight (resolves when the editor shows it, or at once when the document is not open). */
+  private readonly refreshes = new Map<string, Promise<void>>();
+  /** Text fetched by a refresh, handed to VS Code's re-read instead of asking the server twice. */
+  private readonly fetched = new Map<string, string>();
+  /** Per URI: the last diagnostics publication queued, so they apply in arrival order. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(private readonly fetch: (uri: string) => Promise<string>) {}
 
   changed(uris: readonly string[]): void {
-    for (const u of uris) this.emitter.fire(vscode.Uri.parse(u));
+    for (const u of uris) this.refreshes.set(u, this.refresh(u));
+  }
+
+  /** Runs `apply` (publishing diagnostics for `uri`) after the document shows the text they belong to, in order. */
+  applyAfterRefresh(uri: string, apply: () => void): void {
+    const refresh = this.refreshes.get(uri) ?? Promise.resolve();
+    const next = (this.queues.get(uri) ?? Promise.resolve()).then(() => refresh).then(apply, apply);
+    this.queues.set(uri, next);
   }
 
   provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    return this.fetch(uri.toString());
+    const key = uri.toString();
+    const text = this.fetched.get(key);
+    this.fetched.delete(key);
+    return text !== undefined ? Promise.resolve(text) : this.fetch(key);
+  }
+
+  private async refresh(key: string): Promise<void> {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    if (!open) return; // VS Code asks for the text when the document is opened
+    const text = await this.fetch(key);
+    if (open.isClosed || open.getText() === text) return;
+    const uri = vscode.Uri.parse(key);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      const sub = vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.toString() === key && e.document.getText() === text) done();
+      });
+      const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
+      this.fetched.set(key, text);
+      this.emitter.fire(uri);
+    });
   }
 
   dispose(): void {
