@@ -2,23 +2,15 @@
  * The journal keeps its file where the store keeps all state (server/engine/store/stateDir.ts): never through a
  * `.labellint` that is a symbolic link, in the per-user folder for a read-only dataset, and reading it creates nothing.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Journal, type JournalOp } from '../../server/lsp/journal';
 import { runWithReadOnlyRoot } from './helpers/read-only';
+import { tempDirs } from './helpers/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(tag: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `labellint-jstate-${tag}-`));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('jstate');
 
 const JOURNAL_JS = path.join(__dirname, '..', '..', 'server', 'lsp', 'journal.js');
 const move: JournalOp[] = [{ op: 'move', from: 'shirt/a.png', to: 'coat/a.png' }];

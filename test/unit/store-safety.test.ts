@@ -3,25 +3,17 @@
  * cache in a per-user folder, and another process holding the cache's lock makes a run wait instead of failing with
  * "database is locked".
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AnalysisCache, StateDirError } from '../../server/engine/store/cache';
 import { hashBytes } from '../../server/engine/dataset/hash';
 import { runWithReadOnlyRoot } from './helpers/read-only';
+import { tempDirs } from './helpers/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(tag: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `labellint-store-${tag}-`));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('store');
 
 const SQLITE_JS = path.join(__dirname, '..', '..', 'server', 'engine', 'store', 'sqlite.js');
 const CACHE_JS = path.join(__dirname, '..', '..', 'server', 'engine', 'store', 'cache.js');

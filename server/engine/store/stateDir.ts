@@ -1,6 +1,6 @@
 /**
  * Where LabelLint keeps a dataset's state, the one implementation of that rule. What lives in the folder and
- * who writes it: `cache.db` + `reviews.json` (store/cache.ts), `journal.jsonl` (server/lsp/journal.ts),
+ * who writes it: `cache.db` + `reviews.json` (store/cache.ts), `maps/` (store/mapCache.ts), `journal.jsonl` (server/lsp/journal.ts),
  * `thumbs/` (dataset/thumbs.ts), `.gitignore` (here), and the reports the CLI writes when no `--out` is given
  * (server/cli.ts).
  *
@@ -137,7 +137,7 @@ export function resolveStateDir(root: string): StateDir {
 }
 
 /** What git should not track in `<root>/.labellint/` (reviews.json is meant to be committed). */
-const GITIGNORE_LINES = ['cache.db*', '*.tmp-*', '.*.tmp', 'journal.jsonl'] as const;
+const GITIGNORE_LINES = ['cache.db*', '*.tmp-*', '.*.tmp', 'journal.jsonl', 'maps/'] as const;
 const GITIGNORE_HEAD = '# Written by LabelLint: commit reviews.json, not the cache or the journal.';
 
 /**
