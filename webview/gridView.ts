@@ -5,6 +5,7 @@
 import type { Dataset } from './model.js';
 import { baseName } from './model.js';
 import { h, pct } from './dom.js';
+import { formatPLabelWrong } from '../protocol/format.js';
 import { columnsFor, rowWindow, scrollToShow, type GridGeometry } from './virtual.js';
 import { keyAction, NO_TYPE_AHEAD, shortcutHints, type KeyAction, type TypeAhead } from './keys.js';
 
@@ -210,11 +211,11 @@ export class GridView {
     const el = h('div', { class: `tile${im.issueKinds.includes('label') ? ' has-label-issue' : ''}${dec ? ` decided ${dec.state}` : ''}`, 'data-pos': pos, 'data-path': im.path, role: 'gridcell' },
       h('div', { class: 'thumb' }, img),
       h('div', { class: 'name', title: im.path, text: baseName(im.path) }),
-      h('div', { class: 'labels', title: `given ${im.givenLabel}${sugg ? `, suggested ${sugg} (classifier probability ${pct(im.suggestedProb, 0)})` : ''} · P(label wrong) ${pct(im.pLabelWrong, 0)} · label quality ${pct(im.labelQuality, 0)} (lower = more likely mislabelled)` },
+      h('div', { class: 'labels', title: `given ${im.givenLabel}${sugg ? `, suggested ${sugg} (classifier probability ${pct(im.suggestedProb, 0)})` : ''} · P(label wrong) ${formatPLabelWrong(im.pLabelWrong)} · label quality ${pct(im.labelQuality, 0)} (lower = more likely mislabelled)` },
         h('span', { class: 'label-given', text: im.givenLabel }),
         differs ? h('span', { class: 'arrow', text: ' → ' }) : null,
         differs ? h('span', { class: 'label-suggested', text: sugg }) : null,
-        broken ? null : h('span', { class: 'quality muted', text: ` P(wrong) ${pct(im.pLabelWrong, 0)}` })),
+        broken ? null : h('span', { class: 'quality muted', text: ` P(wrong) ${formatPLabelWrong(im.pLabelWrong)}` })),
       h('div', { class: 'kinds' }, ...im.issueKinds.map((k) => h('span', { class: `kind kind-${k}`, text: k }))),
       dec ? h('div', { class: `decision ${dec.state}`, text: dec.what }) : null,
       h('div', { class: 'actions' },

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ISSUE_KINDS, type AnalysisResult, type Issue, type IssueKind } from '../../protocol/results';
 import type { Settings } from '../../protocol/settings';
 import { labelLevel, openIssues, summarize, summaryLine, type SummaryFilter } from '../../protocol/summary';
+import { formatPLabelWrong } from '../../protocol/format';
 
 export interface IssueLine {
   /** 0-based line in the document. */
@@ -38,7 +39,7 @@ export function labelEvidence(issue: Issue): string {
   // (a user's own predicted probabilities from an older report), the classifier's probability.
   const parts =
     typeof issue.pLabelWrong === 'number'
-      ? [`P(label wrong) ${issue.pLabelWrong >= 0.95 ? '≥95%' : percent(issue.pLabelWrong)}`, `'${issue.suggestedLabel ?? '?'}' ${percent(issue.suggestedProb)} likely`]
+      ? [`P(label wrong) ${formatPLabelWrong(issue.pLabelWrong)}`, `'${issue.suggestedLabel ?? '?'}' ${percent(issue.suggestedProb)} likely`]
       : [`classifier: ${percent(issue.suggestedProb)} '${issue.suggestedLabel ?? '?'}'`];
   if (labelLevel(issue) === 'possible') parts.push('possible, review queue');
   return parts.join(' · ');

@@ -1,7 +1,9 @@
 /**
  * The decision journal: the ONE record of what a person decided about a dataset (relabel, mark correct,
- * quarantine), with undo/redo that survives a reload. One append-only JSON-lines file,
- * `<root>/.labellint/journal.jsonl`, created by the first decision (an unanalysed or empty folder gets nothing).
+ * quarantine), with undo/redo that survives a reload. One append-only JSON-lines file, `journal.jsonl` in the
+ * dataset's state folder (`<root>/.labellint/`, or the per-user folder of a read-only dataset: the store's one rule,
+ * engine/store/stateDir.ts), created by the first decision (an unanalysed or empty folder gets nothing). A
+ * `.labellint` that is a symbolic link is neither read nor written through: decisions are refused with the reason.
  *
  * Each decision is one entry (a bulk action is one entry) holding the operations that carry it out:
  * - `move`   rename a file root-relative `from` → `to`; never overwrites (the target must be free);
@@ -18,9 +20,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ensureStateGitignore, locateStateDir, resolveStateDir, stateDir, StateDirError, type StateDirLocation } from '../engine/store/stateDir';
 
-/** Folder of LabelLint's per-dataset state (shared with the engine cache). */
-export const STATE_DIR = '.labellint';
 export const JOURNAL_FILE = 'journal.jsonl';
 export const JOURNAL_VERSION = 1;
 
@@ -190,25 +191,29 @@ export class Journal {
   private needsNewline = false;
   /** Interrupted steps found and rolled back by `open`. */
   readonly recovered: Recovery[] = [];
+  /** The state folder (found without creating it), or why the dataset's `.labellint` is refused. */
+  private at: StateDirLocation | StateDirError;
 
   private constructor(
     readonly root: string,
     private readonly opts: JournalOptions,
-  ) {}
-
-  static pathFor(root: string): string {
-    return path.join(root, STATE_DIR, JOURNAL_FILE);
+  ) {
+    this.at = locateState(root);
   }
 
-  /** Reads the journal (if any) and rolls back a step that a crash interrupted. Writes nothing when there is no journal. */
+  /**
+   * Reads the journal (if any) and rolls back a step that a crash interrupted. Creates nothing when there is no
+   * journal; reads nothing through a `.labellint` link (then every decision is refused, see `record`).
+   */
   static open(root: string, opts: JournalOptions = {}): Journal {
     const j = new Journal(path.resolve(root), opts);
     j.load();
     return j;
   }
 
+  /** The journal file: where it is, or where the first decision will write it. */
   get file(): string {
-    return Journal.pathFor(this.root);
+    return path.join(this.at instanceof StateDirError ? stateDir(this.root) : this.at.dir, JOURNAL_FILE);
   }
 
   canUndo(): boolean {
@@ -420,14 +425,25 @@ export class Journal {
 
   // ------------------------------------------------------------------ file
 
-  private append(line: Line): void {
-    const file = this.file;
-    const fresh = !exists(file);
-    if (fresh) {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      ensureIgnored(path.dirname(file));
+  /** The state folder, created; checked again before every write (a `.labellint` link made since is refused). */
+  private stateForWrite(): StateDirLocation {
+    if (this.at instanceof StateDirError) throw new JournalError(this.at.message);
+    try {
+      this.at = { ...resolveStateDir(this.root), exists: true };
+      return this.at;
+    } catch (err) {
+      if (err instanceof StateDirError) throw new JournalError(err.message);
+      throw err;
     }
-    const fd = fs.openSync(file, 'a');
+  }
+
+  private append(line: Line): void {
+    const state = this.stateForWrite();
+    const file = path.join(state.dir, JOURNAL_FILE);
+    const fresh = !exists(file);
+    if (fresh && state.inDataset) ensureStateGitignore(this.root, state.dir);
+    // O_NOFOLLOW: a journal.jsonl that is a link is not written through (fails with ELOOP).
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | NOFOLLOW, 0o644);
     try {
       if (fresh) {
         const header: Line = {
@@ -447,11 +463,12 @@ export class Journal {
   }
 
   private load(): void {
+    if (this.at instanceof StateDirError || !this.at.exists) return;
     let text: string;
     try {
-      text = fs.readFileSync(this.file, 'utf8');
+      text = readNoFollow(this.file);
     } catch {
-      return; // no journal yet
+      return; // no journal yet (or a link, which is not read)
     }
     this.needsNewline = text.length > 0 && !text.endsWith('\n');
     /** The step in flight after the last line: which entry and which transition. */
@@ -561,13 +578,28 @@ function opLabel(op: JournalOp): string {
   return op.op === 'move' ? `the move ${op.from} → ${op.to}` : op.op === 'patch' ? `the edit of ${path.basename(op.file)}` : `the review of ${op.path}`;
 }
 
-/** The journal is this machine's history: keep it out of git (next to the cache's own entries). */
-function ensureIgnored(dir: string): void {
-  const file = path.join(dir, '.gitignore');
+/** `fs.constants.O_NOFOLLOW` where the platform has it (not on Windows, where links need privileges). */
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/**
+ * The state folder of `root` without creating it, or the refusal of a `.labellint` link (kept, not thrown). Any other
+ * error (the root is gone, cannot be checked) reads as "no journal yet"; the first write meets it again and says so.
+ */
+function locateState(root: string): StateDirLocation | StateDirError {
   try {
-    if (!exists(file)) fs.writeFileSync(file, '# Written by LabelLint: commit reviews.json, not the cache or the journal.\ncache.db*\n*.tmp-*\njournal.jsonl\n', { flag: 'wx' });
-    else if (!/^journal\.jsonl$/m.test(fs.readFileSync(file, 'utf8'))) fs.appendFileSync(file, '\njournal.jsonl\n');
-  } catch {
-    /* best effort, as for the cache */
+    return locateStateDir(root);
+  } catch (err) {
+    if (err instanceof StateDirError) return err;
+    return { dir: stateDir(root), inDataset: true, exists: false };
+  }
+}
+
+/** A file's text, refusing to follow a link at its last component. */
+function readNoFollow(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | NOFOLLOW);
+  try {
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -33,6 +33,7 @@ import { Debouncer } from './debounce';
 import { diagnosticKey, isDiagnosticData, SOURCE, toDiagnostics, type DiagnosticData } from './diagnostics';
 import { formatIssuesDocument, issueAtLine, summaryFilter, type IssuesDocument } from './issuesDocument';
 import { labelLevel, openIssues, summarize } from '../../protocol/summary';
+import { formatPLabelWrong } from '../../protocol/format';
 import { planQuarantine, planRelabel, QUARANTINE_DIR, type PlanContext } from './plan';
 import { decisionMessage, decisionsFromPlan, opsFromPlan, undoMessage } from './decide';
 import { Journal, JournalError, type JournalEntry, type ReviewStore } from './journal';
@@ -720,7 +721,7 @@ export class LabelLintServer {
     const thumb = await this.thumbDataUri(s, im.path);
     const name = path.posix.basename(im.path);
     if (thumb) md.push(`![${name.replace(/[[\]]/g, '')}](${thumb}|width=${HOVER_THUMB_PX})`, '');
-    const sug = im.suggestedLabel && im.suggestedLabel !== im.givenLabel ? ` · suggested **${im.suggestedLabel}** (${Math.round(im.suggestedProb * 100)}% likely given the image and its label; P(label wrong) ${Math.round(im.pLabelWrong * 100)}%)` : '';
+    const sug = im.suggestedLabel && im.suggestedLabel !== im.givenLabel ? ` · suggested **${im.suggestedLabel}** (${Math.round(im.suggestedProb * 100)}% likely given the image and its label; P(label wrong) ${formatPLabelWrong(im.pLabelWrong)})` : '';
     md.push(`**${name}** — labelled **${im.givenLabel}**${sug}`, '', `\`${im.path}\``);
     for (const i of issues) md.push('', `- ${i.kind}: ${i.message.replace(/\s+/g, ' ').slice(0, 200)}`);
     return { contents: { kind: 'markdown', value: md.join('\n') } };

@@ -71,7 +71,7 @@ export function fashionResult(root: string): AnalysisResult {
     root,
     classes: ['T-shirt', 'coat', 'shirt'],
     images: [
-      image('shirt/a.png', 'shirt', { suggestedLabel: 'T-shirt', suggestedProb: 0.91, isLabelIssue: true, issueKinds: ['label'] }),
+      image('shirt/a.png', 'shirt', { suggestedLabel: 'T-shirt', suggestedProb: 0.91, pLabelWrong: 0.998, isLabelIssue: true, issueKinds: ['label'] }),
       image('shirt/b.png', 'shirt', { suggestedLabel: 'T-shirt', suggestedProb: 0.42, isLabelIssue: true, issueKinds: ['label'] }),
       image('shirt/c.png', 'shirt'),
       image('coat/d.png', 'coat', { outlierScore: 0.99, issueKinds: ['outlier'] }),

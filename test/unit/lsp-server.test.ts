@@ -313,7 +313,7 @@ test('a folder without usable images: one clear message, no analysis, nothing wr
   }
 });
 
-test('hover on an issue line: the thumbnail (data: URI), the file name, given and suggested label', async () => {
+test('hover on an issue line: the thumbnail (data: URI), the file name, given and suggested label, P(label wrong) capped as everywhere', async () => {
   const h = await start();
   try {
     const summary = (await h.client.sendRequest(lsp.analyze, { root: h.root }))!;
@@ -323,7 +323,7 @@ test('hover on an issue line: the thumbnail (data: URI), the file name, given an
     const hover = (await h.client.sendRequest('textDocument/hover', { textDocument: { uri: summary.issuesUri }, position: { line, character: 2 } })) as { contents: { kind: string; value: string } };
     assert.equal(hover.contents.kind, 'markdown');
     assert.match(hover.contents.value, /^!\[a\.png\]\(data:image\/webp;base64,[A-Za-z0-9+/=]+\|width=160\)/);
-    assert.match(hover.contents.value, /\*\*a\.png\*\* — labelled \*\*shirt\*\* · suggested \*\*T-shirt\*\* \(91% likely given the image and its label; P\(label wrong\) 0%\)/);
+    assert.match(hover.contents.value, /\*\*a\.png\*\* — labelled \*\*shirt\*\* · suggested \*\*T-shirt\*\* \(91% likely given the image and its label; P\(label wrong\) ≥95%\)/, 'P 0.998 is shown as ≥95%, as in the issues document (protocol/format.ts)');
     const none = await h.client.sendRequest('textDocument/hover', { textDocument: { uri: summary.issuesUri }, position: { line: 0, character: 2 } });
     assert.equal(none, null, 'no hover on the header');
   } finally {

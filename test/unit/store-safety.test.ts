@@ -3,24 +3,17 @@
  * cache in a per-user folder, and another process holding the cache's lock makes a run wait instead of failing with
  * "database is locked".
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AnalysisCache, StateDirError } from '../../server/engine/store/cache';
 import { hashBytes } from '../../server/engine/dataset/hash';
+import { runWithReadOnlyRoot } from './helpers/read-only';
+import { tempDirs } from './helpers/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(tag: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `labellint-store-${tag}-`));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('store');
 
 const SQLITE_JS = path.join(__dirname, '..', '..', 'server', 'engine', 'store', 'sqlite.js');
 const CACHE_JS = path.join(__dirname, '..', '..', 'server', 'engine', 'store', 'cache.js');
@@ -45,17 +38,7 @@ test('a read-only dataset is cached in a per-user folder, and the log says where
     c.putEmbeddings([{ hash: ${JSON.stringify(hashBytes(Buffer.from('a')))}, vector: new Float32Array([1, 2]) }], 'm');
     c.close();
     process.stdout.write(JSON.stringify({ dbPath: c.dbPath, logs }));`;
-  let r;
-  if (process.getuid?.() === 0) {
-    // root writes anywhere: run as 'nobody', for whom the root-owned dataset is read-only.
-    fs.chmodSync(home, 0o777);
-    fs.chmodSync(root, 0o755);
-    r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, env: { ...process.env, HOME: home, XDG_CACHE_HOME: '', LABELLINT_CACHE_DIR: '' }, encoding: 'utf8' });
-  } else {
-    fs.chmodSync(root, 0o555);
-    r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, HOME: home, XDG_CACHE_HOME: '', LABELLINT_CACHE_DIR: '' }, encoding: 'utf8' });
-    fs.chmodSync(root, 0o755);
-  }
+  const r = runWithReadOnlyRoot(root, home, script);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { dbPath: string; logs: string[] };
   assert.ok(out.dbPath.startsWith(path.join(home, '.cache', 'labellint', 'datasets')), out.dbPath);

@@ -4,6 +4,7 @@
  */
 import type { Issue, LabelVerdict } from '../../../protocol/results';
 import { POSSIBLE_MIN_P } from '../../../protocol/results';
+import { formatPLabelWrong } from '../../../protocol/format';
 import type { Judgement } from './judge';
 
 /** Index of the largest entry of row r of an N×K matrix (first on ties). */
@@ -18,13 +19,6 @@ export function verdictOf(p: number, minConfidence: number): LabelVerdict {
   if (p >= minConfidence) return 'confident';
   return p >= Math.min(POSSIBLE_MIN_P, minConfidence) ? 'possible' : 'none';
 }
-
-/**
- * Shown P(label wrong) is capped: on the benches, images with p ≥ 0.9 were truly mislabelled 84% of the
- * time (bench/RESULTS.md, reliability), so "100%" would overstate; the CSV/JSON keep the raw value.
- */
-const SHOWN_P_CAP = 0.95;
-const pct = (p: number): string => (p >= SHOWN_P_CAP ? `≥${Math.round(SHOWN_P_CAP * 100)}%` : `${Math.round(p * 100)}%`);
 
 export interface VerdictRows {
   /** Per analysed row: P(label wrong) (0 where a person confirmed the label). */
@@ -64,8 +58,8 @@ export function labelVerdicts(a: {
     const name = it.path.slice(it.path.lastIndexOf('/') + 1);
     const message =
       verdict === 'confident'
-        ? `${name}: labelled '${it.label}' but probably '${classes[s]}' (${pct(p)} chance the label is wrong)`
-        : `${name}: label '${it.label}' may be wrong, maybe '${classes[s]}' (${pct(p)} chance the label is wrong; review queue)`;
+        ? `${name}: labelled '${it.label}' but probably '${classes[s]}' (${formatPLabelWrong(p)} chance the label is wrong)`
+        : `${name}: label '${it.label}' may be wrong, maybe '${classes[s]}' (${formatPLabelWrong(p)} chance the label is wrong; review queue)`;
     out.issues.push({ kind: 'label', path: it.path, score: p, message, suggestedLabel: classes[s], suggestedProb: j.truePosterior[r * K + s], pLabelWrong: p, verdict });
   }
   return out;

@@ -85,6 +85,23 @@ export function buildKnnGraphSync(X: Matrix, k: number, opts: KnnOptions = {}): 
   return rerankExact(X, searchAllSync(searchSpace(X, dims, opts), Math.max(kc, 1), opts), k);
 }
 
+/** A graph with rows renumbered: `toOld[newRow] = oldRow` (neighbour indices follow; -1 stays -1). */
+export function permuteGraph(g: KnnGraph, toOld: Int32Array): KnnGraph {
+  const toNew = new Int32Array(toOld.length);
+  toOld.forEach((o, r) => (toNew[o] = r));
+  const indices = new Int32Array(g.indices.length);
+  const similarities = new Float32Array(g.similarities.length);
+  for (let r = 0; r < toOld.length; r++) {
+    const o = toOld[r];
+    for (let j = 0; j < g.k; j++) {
+      const nb = g.indices[o * g.k + j];
+      indices[r * g.k + j] = nb < 0 ? -1 : toNew[nb];
+      similarities[r * g.k + j] = g.similarities[o * g.k + j];
+    }
+  }
+  return { n: g.n, k: g.k, indices, similarities };
+}
+
 function searchSpace(X: Matrix, dims: number, opts: KnnOptions): Matrix {
   const F = opts.searchFeatures;
   if (!F) return reduceForSearch(X, dims, opts.seed ?? 0);

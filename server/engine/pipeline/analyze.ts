@@ -22,6 +22,7 @@ import { lintEmbeddings } from './lint';
 import type { LintMemo } from './memo';
 import type { EmbeddedItem } from './embeddedItem';
 import { buildResult } from './result';
+import { fileMapStore } from '../store/mapCache';
 
 export interface AnalyzeHooks {
   onProgress?: (p: AnalysisProgress) => void;
@@ -321,7 +322,7 @@ export async function runAnalysis(root: string, settings: Settings, hooks: Analy
       hooks.log?.(`${csvPath}: your model's probabilities cover ${covered} of ${items.length} images; LabelLint's classifier scores the rest`);
     }
     const lint = await lintEmbeddings(
-      { classes: inv.classes, items, trusted, userProbs, memo: hooks.memo, modelKey: embedder.model.key },
+      { classes: inv.classes, items, trusted, userProbs, memo: hooks.memo, modelKey: embedder.model.key, mapStore: fileMapStore(inv.root, hooks.log) },
       settings,
       hooks,
       timings,

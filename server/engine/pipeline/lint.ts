@@ -14,7 +14,7 @@ import type { StageHooks } from './hooks';
 import { embeddingRows } from './rows';
 import { LintMemo, memoKey, recall, remember } from './memo';
 import { labelStage } from './labelStage';
-import { mapStage, type MapPoints } from './mapStage';
+import { mapStage, type MapPoints, type MapSource, type MapStore } from './mapStage';
 import { duplicateAndOutlierStage, qualityStage, brokenIssues } from './issueStages';
 
 export { LintMemo } from './memo';
@@ -30,6 +30,8 @@ export interface LintInput {
   readonly memo?: LintMemo;
   /** Identifies the embedding model; a memo made with another model is not reused. */
   readonly modelKey?: string;
+  /** Map layouts kept between processes (the dataset's state folder); without it the map is computed unless memoised. */
+  readonly mapStore?: MapStore;
   /** Skip the "labels or model?" diagnosis (benches and tests that only need the verdicts). */
   readonly skipDiagnosis?: boolean;
 }
@@ -63,6 +65,8 @@ export interface LintOutput {
   readonly diagnosis: Diagnosis | null;
   readonly cvAccuracy: number;
   readonly mapMethod: string;
+  /** Where the map came from: the memo, the map store, computed now; 'none' without a map. */
+  readonly mapSource: MapSource | 'none';
 }
 
 /** Per item (length n) map coordinates from per-row ones; 0 for items not analysed. */
@@ -99,7 +103,7 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
   const graph = label.graph ?? (m >= 2 ? recalled.graph ?? (await buildKnnGraph(rows.X, Math.min(settings.k, m - 1), { isCancelled })) : null);
   let duplicates: DuplicateGroup[] = [];
   let outlier = new Float32Array(items.length);
-  let map: MapPoints | null = null;
+  let map: (MapPoints & { readonly source: MapSource }) | null = null;
   if (graph) {
     let t = Date.now();
     const found = duplicateAndOutlierStage(items, rows, graph, classes, settings.nearDuplicateThreshold);
@@ -109,7 +113,7 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
 
     t = Date.now();
     hooks.onProgress?.({ phase: 'map', done: 0, total: 1 });
-    map = await mapStage(rows.X, graph, { seed: settings.seed, remembered: recalled.map, onProgress: onPhase, isCancelled });
+    map = await mapStage(rows.X, graph, { seed: settings.seed, k: settings.k, rowHashes: rows.hashes, remembered: recalled.map, store: input.mapStore, onProgress: onPhase, isCancelled });
     if (input.memo) remember(input.memo, recalled.key, rows.hashes, { graph, map, clfState: label.clfState, diagnosis: label.diagnosis });
     timings.map = Date.now() - t;
   }
@@ -141,5 +145,6 @@ export async function lintEmbeddings(input: LintInput, settings: Settings, hooks
     perClassNoiseRate: label.perClassNoiseRate,
     cvAccuracy: label.cvAccuracy,
     mapMethod: map?.method ?? 'none',
+    mapSource: map?.source ?? 'none',
   };
 }

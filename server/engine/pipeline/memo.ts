@@ -5,9 +5,12 @@
  */
 import type { Settings } from '../../../protocol/settings';
 import type { KnnGraph } from '../types';
+import { permuteGraph } from '../numerics/knn';
 import type { CrossValState } from '../labels/classifier';
 import type { MapPoints } from './mapStage';
 import type { Diagnosis } from '../../../protocol/results';
+
+export { permuteGraph };
 
 export class LintMemo {
   key = '';
@@ -114,21 +117,4 @@ export function permuteClfState(s: CrossValState, toOld: Int32Array): CrossValSt
     foldOf,
     result: { ...s.result, predProbs, foldOf },
   };
-}
-
-/** The remembered graph with rows renumbered: `toOld[newRow] = oldRow`. */
-export function permuteGraph(g: KnnGraph, toOld: Int32Array): KnnGraph {
-  const toNew = new Int32Array(toOld.length);
-  toOld.forEach((o, r) => (toNew[o] = r));
-  const indices = new Int32Array(g.indices.length);
-  const similarities = new Float32Array(g.similarities.length);
-  for (let r = 0; r < toOld.length; r++) {
-    const o = toOld[r];
-    for (let j = 0; j < g.k; j++) {
-      const nb = g.indices[o * g.k + j];
-      indices[r * g.k + j] = nb < 0 ? -1 : toNew[nb];
-      similarities[r * g.k + j] = g.similarities[o * g.k + j];
-    }
-  }
-  return { n: g.n, k: g.k, indices, similarities };
 }

@@ -23,15 +23,13 @@
  * may open the same file: each transaction holds the file's lock, others wait (up to `BUSY_TIMEOUT_MS`).
  */
 import { SqliteDb } from './sqlite';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FileFingerprint } from '../dataset/hash';
-import { UnsafeWriteError, writeFileSafe } from '../dataset/safeWrite';
-import { STATE_DIR, stateDir } from './stateDir';
+import { writeFileSafe } from '../dataset/safeWrite';
+import { ensureStateGitignore, resolveStateDir } from './stateDir';
 
-export { STATE_DIR };
+export { STATE_DIR, StateDirError, resolveStateDir, userCacheRoot, type StateDir } from './stateDir';
 export const CACHE_FILE = 'cache.db';
 export const REVIEWS_FILE = 'reviews.json';
 
@@ -180,79 +178,6 @@ interface ReviewsFile {
   reviews: Array<{ hash: string; path: string; decision: 'correct' | 'relabelled'; to?: string; updatedAt: string }>;
 }
 
-/**
- * `.labellint` is a link or not a folder: LabelLint writes nothing there. The one check of that rule (the engine,
- * the CLI's default report folder and the language server all reach it through `resolveStateDir`); a refused
- * safe write like any other (`code` 'ELINK' or 'ENOTDIR').
- */
-export class StateDirError extends UnsafeWriteError {
-  constructor(message: string, code: 'ELINK' | 'ENOTDIR') {
-    super(message, code);
-    this.name = 'StateDirError';
-  }
-}
-
-/** Where LabelLint keeps a dataset's state (cache, reviews, default reports). */
-export interface StateDir {
-  /** Absolute folder, existing when returned. */
-  readonly dir: string;
-  /** True for `<root>/.labellint`; false for the per-user folder used when the dataset is read-only. */
-  readonly inDataset: boolean;
-  /** Why the per-user folder is used (a sentence), when it is. */
-  readonly reason?: string;
-}
-
-/** The per-user cache root: $LABELLINT_CACHE_DIR, else %LOCALAPPDATA%\labellint, else $XDG_CACHE_HOME or ~/.cache /labellint. */
-export function userCacheRoot(): string {
-  if (process.env.LABELLINT_CACHE_DIR) return path.resolve(process.env.LABELLINT_CACHE_DIR);
-  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return path.join(process.env.LOCALAPPDATA, 'labellint');
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'labellint');
-}
-
-const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
-
-/**
- * The state folder of the dataset at `root`: `<root>/.labellint` (created when missing), or, when the dataset
- * cannot be written (read-only mount, someone else's files), `<userCacheRoot>/datasets/<sha256 of the real
- * root path, 16 hex>`. Throws `StateDirError` when `.labellint` is a symbolic link (writing through it could
- * land anywhere) or not a folder.
- */
-export function resolveStateDir(root: string): StateDir {
-  const dir = stateDir(root);
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.lstatSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  if (st?.isSymbolicLink()) {
-    let target = '?';
-    try {
-      target = fs.readlinkSync(dir);
-    } catch {
-      /* the message says '?' */
-    }
-    throw new StateDirError(
-      `${dir} is a symbolic link (to ${target}); LabelLint writes its cache and reports only into a real folder. Remove the link or replace it by a folder.`,
-      'ELINK',
-    );
-  }
-  if (st && !st.isDirectory()) throw new StateDirError(`${dir} exists and is not a folder; LabelLint keeps its cache and reports in that folder.`, 'ENOTDIR');
-  try {
-    if (!st) fs.mkdirSync(dir);
-    fs.accessSync(dir, fs.constants.W_OK);
-    return { dir, inDataset: true };
-  } catch (e) {
-    if (!NOT_WRITABLE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
-  }
-  const real = fs.realpathSync(root);
-  const user = path.join(userCacheRoot(), 'datasets', createHash('sha256').update(real).digest('hex').slice(0, 16));
-  fs.mkdirSync(user, { recursive: true, mode: 0o700 });
-  const marker = path.join(user, 'dataset.txt');
-  if (!fs.existsSync(marker)) fs.writeFileSync(marker, `${real}\n`);
-  return { dir: user, inDataset: false, reason: `${root} is read-only` };
-}
-
 export class AnalysisCache {
   private closed = false;
 
@@ -279,7 +204,7 @@ export class AnalysisCache {
     const state = resolveStateDir(root);
     const dir = state.dir;
     if (!state.inDataset) log(`LabelLint: ${state.reason}; its cache is kept in ${dir}.`);
-    else AnalysisCache.ensureGitignore(dir);
+    else ensureStateGitignore(root, dir);
     const dbPath = path.join(dir, CACHE_FILE);
     let db: SqliteDb;
     try {
@@ -374,16 +299,6 @@ export class AnalysisCache {
   }
 
   /** Keep the cache (and temp/aside files) out of git while reviews.json stays committable. */
-  private static ensureGitignore(dir: string): void {
-    const file = path.join(dir, '.gitignore');
-    if (fs.existsSync(file)) return;
-    try {
-      writeFileAtomic(file, '# Written by LabelLint: commit reviews.json, not the cache.\ncache.db*\n*.tmp-*\n.*.tmp\n');
-    } catch {
-      /* best effort: a read-only checkout still gets a working cache if the db itself is writable */
-    }
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new Error('AnalysisCache is closed');
   }
