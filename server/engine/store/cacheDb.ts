@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import { SqliteDb } from './sqlite';
-import { asideName } from './stateDir';
 
 /** Bump when the schema changes incompatibly; a file with another version is moved aside and rebuilt. */
 export const SCHEMA_VERSION = 1;
@@ -18,6 +17,11 @@ export const APPLICATION_ID = 0x4c4c4e54;
 const BUSY_TIMEOUT_MS = 120_000;
 /** The first 16 bytes of every SQLite 3 database file. */
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** `<file>.<why>-<timestamp>`: the name a damaged cache file (cache.db, reviews.json) is moved aside to, never deleted. */
+export function asideName(file: string, why: string, d = new Date()): string {
+  return `${file}.${why}-${d.toISOString().replace(/[:.]/g, '-')}`;
+}
 
 /** Integrity check run on open: 'full' = `PRAGMA integrity_check`, 'quick' = `PRAGMA quick_check`, 'off'. */
 export type IntegrityCheck = 'full' | 'quick' | 'off';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { writeFileSafe } from '../dataset/safeWrite';
 import type { SqliteDb } from './sqlite';
-import { asideName } from './stateDir';
+import { asideName } from './cacheDb';
 
 /** Version of the reviews.json format. */
 const REVIEWS_FORMAT_VERSION = 1;

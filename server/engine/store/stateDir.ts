@@ -18,11 +18,6 @@ export function stateDir(root: string): string {
   return path.join(root, STATE_DIR);
 }
 
-/** `<file>.<why>-<timestamp>`: the name a damaged file under the state folder is moved aside to (never deleted). */
-export function asideName(file: string, why: string, d = new Date()): string {
-  return `${file}.${why}-${d.toISOString().replace(/[:.]/g, '-')}`;
-}
-
 /**
  * `.labellint` is a link or not a folder: LabelLint writes nothing there. The one check of that rule (the engine,
  * the CLI's default report folder and the language server all reach it through `resolveStateDir`); a refused
