@@ -1,6 +1,6 @@
 /**
  * The report webview host (vscode-extension-samples `webview-sample`): one panel, reused by
- * `createOrShow`, restored after a reload by a serializer. The page is `webview/page.ts` (CSP
+ * `createOrShow`, restored after a reload by a serializer. The page is `page.ts` (CSP
  * `default-src 'none'`, nonce'd style and module script); its scripts come from the compiled
  * bundle folder and thumbnails from `<root>/.labellint/thumbs/` — the only two `localResourceRoots`.
  *
@@ -18,10 +18,9 @@ import { randomBytes } from 'node:crypto';
 import * as lsp from '../protocol/lsp';
 import * as wv from '../protocol/webview';
 import type { AnalysisResult } from '../protocol/results';
-// eslint-disable-next-line no-restricted-imports -- issue 14: host-side page shell lives in webview/; move it to extension/ (lead decides)
-import { renderPage } from '../webview/page';
 import { Config } from './config';
 import { decide } from './decisions';
+import { renderPage } from './page';
 import type { Ctx } from './ctx';
 
 /** The compiled webview bundle (webview/tsconfig.json `outDir`), relative to the extension root. */

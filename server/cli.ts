@@ -8,7 +8,7 @@ import { parseArgs, UsageError, USAGE, type AnalyzeCommand, type Format } from '
 import { createProgress } from './cli/progress';
 import { runAnalysis, collectEmbeddings } from './engine/pipeline/analyze';
 import { CancelledError } from './engine/types';
-import { resolveStateDir, StateDirError } from './engine/store/cache';
+import { resolveStateDir, StateDirError } from './engine/store/stateDir';
 import { formatSummary, toCsvChunks, toJsonChunks } from './report/text';
 import { outputRefusal, writeReport } from './report/output';
 import type { AnalysisResult } from '../protocol/results';

@@ -74,6 +74,16 @@ class App {
     const mapPanel = h('section', { class: 'panel map-panel' });
     const gridPanel = h('section', { class: 'panel grid-panel' });
     this.gridPanel = gridPanel;
+    this.buildPanelHeads(mapPanel, gridPanel);
+    this.map = this.createMap(mapPanel);
+    this.grid = this.createGrid(gridPanel);
+    this.layOut(app, gridPanel, mapPanel);
+    this.listen();
+    this.host.command(wv.ready, {});
+  }
+
+  /** The heads of the map and grid panels: titles, hints, strictness slider and source buttons. */
+  private buildPanelHeads(mapPanel: HTMLElement, gridPanel: HTMLElement): void {
     const btn = (text: string, title: string, fn: () => void): HTMLButtonElement => {
       const b = h('button', { class: 'secondary', text, title });
       b.addEventListener('click', fn);
@@ -102,8 +112,10 @@ class App {
       this.setSource({ kind: 'review', minP });
     });
     this.strictnessText.textContent = '50%';
+  }
 
-    this.map = new MapView(mapPanel, {
+  private createMap(mapPanel: HTMLElement): MapView {
+    return new MapView(mapPanel, {
       onSelect: (idx) => {
         if (!this.d) return;
         if (idx.length === 0) return;
@@ -120,7 +132,10 @@ class App {
       onViewChange: (t) => this.save({ view: t }),
       thumbnail: (p) => this.thumbs.get(p),
     });
-    this.grid = new GridView(gridPanel, {
+  }
+
+  private createGrid(gridPanel: HTMLElement): GridView {
+    return new GridView(gridPanel, {
       relabel: (paths, label) => this.act('relabel', paths, label),
       markCorrect: (paths) => this.act('markCorrect', paths),
       quarantine: (paths) => this.act('quarantine', paths),
@@ -135,8 +150,10 @@ class App {
       decision: (p) => this.decisionOf(p),
       onTyping: (t) => (this.typing.textContent = t),
     });
+  }
 
-    // The grid is the work area: it takes the main column at full height; matrix and map sit beside it.
+  /** The grid is the work area: it takes the main column at full height; matrix and map sit beside it. */
+  private layOut(app: HTMLElement, gridPanel: HTMLElement, mapPanel: HTMLElement): void {
     this.body.append(
       this.headerEl,
       h('div', { class: 'workspace' },
@@ -153,7 +170,10 @@ class App {
         h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', { text: 'Duplicate groups' })), this.dupEl)),
     );
     app.append(this.banner, this.placeholder, this.body);
+  }
 
+  /** Messages from the host, theme changes, and the debug hooks the UI tests read. */
+  private listen(): void {
     this.host.on(wv.didChangeResult, (p) => this.load(p));
     this.host.on(wv.didApply, (p) => this.applied(p));
     this.host.on(wv.didChangeDecisions, (p) => this.onDecisions(p));
@@ -174,7 +194,6 @@ class App {
       },
       lastDrawMs: () => this.map.lastDrawMs,
     };
-    this.host.command(wv.ready, {});
   }
 
   private save(patch: Partial<ViewState>): void {

@@ -110,6 +110,23 @@ export class MapView {
     const th = this.theme;
     if (!d || !th) return;
     const t0 = performance.now();
+    const { w, hgt, dpr, t } = this.fitCanvas(d);
+    project(d.x, d.y, t, this.sx, this.sy);
+    this.index = undefined;
+
+    const c = this.ctx;
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    c.fillStyle = th.bg;
+    c.fillRect(0, 0, w, hgt);
+    const r = this.radius();
+    this.drawPoints(d, th, r, w, hgt);
+    this.drawFlagged(d, th, r, w, hgt);
+    this.drawSelection(d, th, r);
+    this.lastDrawMs = performance.now() - t0;
+  }
+
+  /** Sizes the canvas to its parent (device pixels) and refits the view when the size changed. */
+  private fitCanvas(d: Dataset): { w: number; hgt: number; dpr: number; t: ViewTransform } {
     const rect = this.canvas.parentElement!.getBoundingClientRect();
     const w = Math.max(50, Math.floor(rect.width));
     const hgt = Math.max(50, Math.floor(rect.height));
@@ -127,18 +144,15 @@ export class MapView {
     }
     this.fit ??= fitTransform(boundsOf(d.x, d.y), w, hgt, PAD);
     this.t ??= this.fit;
-    project(d.x, d.y, this.t, this.sx, this.sy);
-    this.index = undefined;
+    return { w, hgt, dpr, t: this.t };
+  }
 
+  /** The points, one path and one fill per colour (squares above 20,000 points). */
+  private drawPoints(d: Dataset, th: Theme, r: number, w: number, hgt: number): void {
     const c = this.ctx;
-    c.setTransform(dpr, 0, 0, dpr, 0, 0);
-    c.fillStyle = th.bg;
-    c.fillRect(0, 0, w, hgt);
-    const r = this.radius();
     const sx = this.sx;
     const sy = this.sy;
     const big = d.n > 20_000;
-    // One path and one fill per colour.
     d.byClass.forEach((idx, k) => {
       c.fillStyle = th.classes[k] ?? th.fg;
       c.beginPath();
@@ -155,7 +169,11 @@ export class MapView {
       }
       c.fill();
     });
-    // Flagged images: one stroked path of rings.
+  }
+
+  /** Flagged images: one stroked path of rings. */
+  private drawFlagged(d: Dataset, th: Theme, r: number, w: number, hgt: number): void {
+    const c = this.ctx;
     c.strokeStyle = th.fg;
     c.lineWidth = 1.2;
     c.globalAlpha = 0.9;
@@ -163,16 +181,24 @@ export class MapView {
     const rr = r + 2.2;
     for (let i = 0; i < d.n; i++) {
       if (!d.flagged[i]) continue;
-      const x = sx[i];
-      const y = sy[i];
+      const x = this.sx[i];
+      const y = this.sy[i];
       if (x < -rr || y < -rr || x > w + rr || y > hgt + rr) continue;
       c.moveTo(x + rr, y);
       c.arc(x, y, rr, 0, 2 * Math.PI);
     }
     c.stroke();
     c.globalAlpha = 1;
-    // What the grid shows now.
-    // Selection style: rings in the foreground colour (never a class colour), the cursor as a double ring.
+  }
+
+  /**
+   * What the grid shows now. Selection style: rings in the foreground colour (never a class colour), the cursor
+   * and the hovered point as double rings.
+   */
+  private drawSelection(d: Dataset, th: Theme, r: number): void {
+    const c = this.ctx;
+    const sx = this.sx;
+    const sy = this.sy;
     if (this.highlight.length > 0) {
       c.strokeStyle = th.fg;
       c.lineWidth = 1.5;
@@ -196,7 +222,6 @@ export class MapView {
       c.lineWidth = 2;
       c.stroke();
     }
-    this.lastDrawMs = performance.now() - t0;
   }
 
   private hitTest(px: number, py: number): number {

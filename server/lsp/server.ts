@@ -109,7 +109,6 @@ export const engineDeps: ServerDeps = {
     return info.layout === 'csv' ? info.csvPath : undefined;
   },
   reviewStore: (root, log) => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./reviews') as typeof import('./reviews')).cacheReviewStore(root, log);
   },
   thumbnails: async (root, items, persist) => {

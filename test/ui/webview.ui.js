@@ -6,7 +6,7 @@
  *   node bin/labellint.js analyze sample/fashion-mnist-mini --quiet
  *   node test/ui/webview.ui.js            # screenshots into artifacts/ui/
  *
- * A tiny HTTP server on 127.0.0.1 serves the page exactly as the host builds it (`webview/page.ts`,
+ * A tiny HTTP server on 127.0.0.1 serves the page exactly as the host builds it (`extension/page.ts`,
  * same CSP with a nonce), the compiled ES modules, and thumbnails from the real thumbnail cache
  * (`server/engine/dataset/thumbs.ts`). A stub `acquireVsCodeApi` records every posted message and forwards it
  * to a Node-side fake host that validates it with the real `validateWebviewMessage` and answers like
@@ -36,10 +36,10 @@ function need(file, hint) {
   }
 }
 need(path.join(OUT, 'webview', 'webview', 'main.js'), 'run `npx tsc -p webview/tsconfig.json`');
-need(path.join(OUT, 'webview', 'page.js'), 'run `npx tsc -p .`');
+need(path.join(OUT, 'extension', 'page.js'), 'run `npx tsc -p .`');
 need(REPORT, 'run `node bin/labellint.js analyze sample/fashion-mnist-mini --quiet`');
 
-const { renderPage } = require(path.join(OUT, 'webview', 'page.js'));
+const { renderPage } = require(path.join(OUT, 'extension', 'page.js'));
 const wv = require(path.join(OUT, 'protocol', 'webview.js'));
 const { ThumbnailCache, thumbDir, resolveInsideRoot } = require(path.join(OUT, 'server', 'engine', 'dataset', 'thumbs.js'));
 const { mostConfused } = require(path.join(OUT, 'webview', 'matrix.js'));

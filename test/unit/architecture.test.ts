@@ -53,3 +53,84 @@ test('no import cycles in protocol/, server/, extension/, webview/ (ARCHITECTURE
   for (const f of graph.keys()) if (!state.has(f)) visit(f);
   assert.deepEqual(cycles, []);
 });
+
+// ---- Size (issue 14): no source file over ~400 lines, no function over ~80 ----------------------------------------
+
+/** Lines a source file may have (as `wc -l` counts them). */
+const MAX_FILE_LINES = 400;
+/** Lines one function, method, accessor or arrow function may span, braces included. */
+const MAX_FUNCTION_LINES = 80;
+
+/**
+ * Files still over MAX_FILE_LINES, each with the reason and who splits it. An entry for a file that is back under
+ * the limit fails too, so the list only shrinks.
+ */
+const LONG_FILES: ReadonlyMap<string, string> = new Map([
+  ['server/engine/embed/onnxConvert.ts', 'the TF.js → ONNX converter; the lead is splitting embed/'],
+  ['server/lsp/server.ts', 'the language server; helper lsp is working in it'],
+  ['server/lsp/journal.ts', 'the decision journal; helper lsp is working in it'],
+]);
+
+/** Functions still over MAX_FUNCTION_LINES, as `path:name`, each with the reason. Stale entries fail too. */
+const LONG_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+  ['server/lsp/server.ts:listen', 'registers every LSP handler; helper lsp is working in server.ts'],
+]);
+
+function lineCount(text: string): number {
+  return text.length === 0 ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+function layerSources(): string[] {
+  return LAYERS.flatMap((l) => sources(path.join(REPO, l)))
+    .map((f) => path.relative(REPO, f).split(path.sep).join('/'))
+    .sort();
+}
+
+/** A function's name as a reader finds it: its own, the variable or property it is assigned to, or `<anonymous>`. */
+function functionName(node: ts.FunctionLikeDeclaration): string {
+  if (ts.isConstructorDeclaration(node)) return 'constructor';
+  if (node.name) return node.name.getText();
+  const parent = node.parent;
+  if ((ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) && parent.name) {
+    return parent.name.getText();
+  }
+  return '<anonymous>';
+}
+
+function longFunctions(rel: string): { key: string; lines: number }[] {
+  const text = fs.readFileSync(path.join(REPO, rel), 'utf8');
+  const src = ts.createSourceFile(rel, text, ts.ScriptTarget.Latest, true);
+  const out: { key: string; lines: number }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const fn = node as ts.FunctionLikeDeclaration;
+      const first = src.getLineAndCharacterOfPosition(fn.getStart(src)).line;
+      const last = src.getLineAndCharacterOfPosition(fn.getEnd()).line;
+      if (last - first + 1 > MAX_FUNCTION_LINES) out.push({ key: `${rel}:${functionName(fn)}`, lines: last - first + 1 });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(src);
+  return out;
+}
+
+test(`no source file in protocol/, server/, extension/, webview/ over ${MAX_FILE_LINES} lines (issue 14)`, () => {
+  const files = layerSources();
+  const over = files
+    .map((f) => ({ f, n: lineCount(fs.readFileSync(path.join(REPO, f), 'utf8')) }))
+    .filter(({ f, n }) => n > MAX_FILE_LINES && !LONG_FILES.has(f))
+    .map(({ f, n }) => `${f}: ${n} lines; split it by responsibility (or, with a reason, add it to LONG_FILES)`);
+  assert.deepEqual(over, []);
+  const stale = [...LONG_FILES.keys()].filter(
+    (f) => !files.includes(f) || lineCount(fs.readFileSync(path.join(REPO, f), 'utf8')) <= MAX_FILE_LINES,
+  );
+  assert.deepEqual(stale, [], 'LONG_FILES lists files that are gone or back under the limit: remove them');
+});
+
+test(`no function in protocol/, server/, extension/, webview/ over ${MAX_FUNCTION_LINES} lines (issue 14)`, () => {
+  const found = layerSources().flatMap(longFunctions);
+  const over = found.filter(({ key }) => !LONG_FUNCTIONS.has(key)).map(({ key, lines }) => `${key}: ${lines} lines`);
+  assert.deepEqual(over, []);
+  const stale = [...LONG_FUNCTIONS.keys()].filter((k) => !found.some((x) => x.key === k));
+  assert.deepEqual(stale, [], 'LONG_FUNCTIONS lists functions that are gone or back under the limit: remove them');
+});

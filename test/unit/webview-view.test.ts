@@ -6,7 +6,7 @@ import { fitTransform, GridIndex, pan, project, selectInBox, zoomAt, boundsOf } 
 import { keyAction, NO_TYPE_AHEAD, shortcutHints, TYPE_AHEAD_MS } from '../../webview/keys';
 import { buildDataset, selectImages } from '../../webview/model';
 import { classColours, themeKindOf } from '../../webview/palette';
-import { renderPage } from '../../webview/page';
+import { renderPage } from '../../extension/page';
 import type { AnalysisResult, ImageResult } from '../../protocol/results';
 
 test('rowNormalise: rows sum to 1, an all-zero row stays zero', () => {

@@ -101,7 +101,7 @@ export function toSplit(name: string): Split | null {
 }
 
 function headerKey(cell: string): string {
-  return cell.trim().toLowerCase().replace(/[\s_\-]/g, '');
+  return cell.trim().toLowerCase().replace(/[\s_-]/g, '');
 }
 
 /** Column indices a header row names (path, label, split), -1 where none is named. */
@@ -141,15 +141,26 @@ export function parseLabelsCsv(text: string, csvPath: string, root: string): Lab
   const absCsv = path.resolve(csvPath);
   const absRoot = path.resolve(root);
   const csvDir = path.dirname(absCsv);
-  const csvShown = csvDisplayPath(absCsv, absRoot);
   const records = parseCsvRecords(text, detectDelimiter(text)).filter(
     (r) => r.unterminated || r.fields.length > 1 || r.fields[0].trim() !== '',
   );
   const problems: ScanProblem[] = [];
   const rows: LabelRow[] = [];
   if (records.length === 0) return { rows, problems, header: false, pathColumn: 0, labelColumn: 1 };
+  const columns = chooseColumns(records, csvDir, absRoot);
+  const place: RowPlace = { csvShown: csvDisplayPath(absCsv, absRoot), csvDir, absRoot };
+  const seen = new Map<string, LabelRow>();
+  for (const r of columns.header ? records.slice(1) : records) {
+    const row = readRow(r, columns, place, seen, problems);
+    if (row === null) continue;
+    seen.set(row.path, row);
+    rows.push(row);
+  }
+  return { rows, problems, ...columns };
+}
 
-  // --- columns and header
+/** Which record is a header and which columns hold path, label and split (the rules of `parseLabelsCsv`). */
+function chooseColumns(records: readonly CsvRecord[], csvDir: string, absRoot: string): Omit<LabelsCsv, 'rows' | 'problems'> {
   const first = records[0].fields;
   const { path: namedPath, label: namedLabel, split: namedSplit } = namedColumns(first);
   let header: boolean;
@@ -176,60 +187,51 @@ export function parseLabelsCsv(text: string, csvPath: string, root: string): Lab
   if (!header && splitColumn === undefined && body.length > 0 && body.every((r) => r.fields.length >= 3 && toSplit(r.fields[2]) !== null)) {
     splitColumn = 2;
   }
+  return { header, pathColumn, labelColumn, ...(splitColumn !== undefined ? { splitColumn } : {}) };
+}
 
-  // --- rows
-  const seen = new Map<string, LabelRow>();
-  for (const r of body) {
-    const where = `${csvShown} line ${r.line}`;
-    if (r.unterminated) {
-      problems.push({ path: csvShown, line: r.line, kind: 'bad-csv-row', message: `${where}: a quoted field is never closed; rest of the file skipped` });
-      continue;
-    }
-    const rawPath = (r.fields[pathColumn] ?? '').trim();
-    const label = (r.fields[labelColumn] ?? '').trim();
-    if (rawPath === '' || label === '') {
-      const what = rawPath === '' && label === '' ? 'path and label' : rawPath === '' ? 'path' : 'label';
-      problems.push({ path: csvShown, line: r.line, kind: 'bad-csv-row', message: `${where}: the ${what} cell is missing or empty; row skipped` });
-      continue;
-    }
-    const p = rawPath.replace(/\\/g, '/');
-    if (path.isAbsolute(p) || path.isAbsolute(rawPath) || /^[A-Za-z]:\//.test(p)) {
-      problems.push({
-        path: csvShown,
-        line: r.line,
-        kind: 'outside-root',
-        message: `${where}: ${showPath(rawPath)} is an absolute path; only paths relative to the CSV's folder are read; row skipped`,
-      });
-      continue;
-    }
-    const absPath = path.resolve(csvDir, p);
-    const rel = relativeInside(absRoot, absPath);
-    if (rel === null) {
-      problems.push({
-        path: csvShown,
-        line: r.line,
-        kind: 'outside-root',
-        message: `${where}: ${showPath(rawPath)} points outside the dataset root; row skipped`,
-      });
-      continue;
-    }
-    const prev = seen.get(rel);
-    if (prev) {
-      const conflict = prev.label !== label;
-      problems.push({
-        path: rel,
-        line: r.line,
-        kind: 'duplicate-row',
-        message: conflict
-          ? `${showPath(rel)}: listed again on ${where} with label '${label}', which conflicts with '${prev.label}' on line ${prev.line}; kept line ${prev.line}`
-          : `${showPath(rel)}: listed again on ${where} (same label '${label}' as line ${prev.line}); duplicate ignored`,
-      });
-      continue;
-    }
-    const split = splitColumn !== undefined ? toSplit(r.fields[splitColumn] ?? '') : null;
-    const row: LabelRow = { path: rel, absPath, label, split, line: r.line };
-    seen.set(rel, row);
-    rows.push(row);
+/** Where a labels CSV's rows are read: its name in messages, its folder (paths are relative to it) and the root. */
+interface RowPlace {
+  readonly csvShown: string;
+  readonly csvDir: string;
+  readonly absRoot: string;
+}
+
+/** One body record as a row, or null with a problem (unterminated, empty cell, outside the root, a second row). */
+function readRow(
+  r: CsvRecord,
+  columns: Omit<LabelsCsv, 'rows' | 'problems'>,
+  { csvShown, csvDir, absRoot }: RowPlace,
+  seen: ReadonlyMap<string, LabelRow>,
+  problems: ScanProblem[],
+): LabelRow | null {
+  const where = `${csvShown} line ${r.line}`;
+  const refuse = (kind: ScanProblem['kind'], message: string, at = csvShown): null => {
+    problems.push({ path: at, line: r.line, kind, message });
+    return null;
+  };
+  if (r.unterminated) return refuse('bad-csv-row', `${where}: a quoted field is never closed; rest of the file skipped`);
+  const rawPath = (r.fields[columns.pathColumn] ?? '').trim();
+  const label = (r.fields[columns.labelColumn] ?? '').trim();
+  if (rawPath === '' || label === '') {
+    const what = rawPath === '' && label === '' ? 'path and label' : rawPath === '' ? 'path' : 'label';
+    return refuse('bad-csv-row', `${where}: the ${what} cell is missing or empty; row skipped`);
   }
-  return { rows, problems, header, pathColumn, labelColumn, ...(splitColumn !== undefined ? { splitColumn } : {}) };
+  const p = rawPath.replace(/\\/g, '/');
+  if (path.isAbsolute(p) || path.isAbsolute(rawPath) || /^[A-Za-z]:\//.test(p)) {
+    return refuse('outside-root', `${where}: ${showPath(rawPath)} is an absolute path; only paths relative to the CSV's folder are read; row skipped`);
+  }
+  const absPath = path.resolve(csvDir, p);
+  const rel = relativeInside(absRoot, absPath);
+  if (rel === null) return refuse('outside-root', `${where}: ${showPath(rawPath)} points outside the dataset root; row skipped`);
+  const prev = seen.get(rel);
+  if (prev) {
+    const message =
+      prev.label !== label
+        ? `${showPath(rel)}: listed again on ${where} with label '${label}', which conflicts with '${prev.label}' on line ${prev.line}; kept line ${prev.line}`
+        : `${showPath(rel)}: listed again on ${where} (same label '${label}' as line ${prev.line}); duplicate ignored`;
+    return refuse('duplicate-row', message, rel);
+  }
+  const split = columns.splitColumn !== undefined ? toSplit(r.fields[columns.splitColumn] ?? '') : null;
+  return { path: rel, absPath, label, split, line: r.line };
 }

@@ -2,32 +2,37 @@
  * Dataset discovery: walks a dataset folder (ImageFolder `root/[split/]<class>/…` or a labels CSV) and returns an
  * `Inventory` of labelled image files plus the problems found on the way. Never decodes images; never aborts on a
  * bad file (only on a bad root or an unreadable explicit CSV).
+ *
+ * The stages: `layout.ts` decides the layout (and reads the CSV), `walk.ts` walks class folders, `statFiles.ts`
+ * stats the candidates; this module puts them in order and judges the classes.
  */
-import type { Dirent } from 'node:fs';
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
 import type { DatasetItem, DatasetLayout, Inventory, ScanProblem, Split } from '../../../protocol/dataset';
-import { isImageFile } from './imageFiles';
-import { makeExcludeMatcher, type ExcludeMatcher } from './exclude';
-import { namedColumns, parseCsvRecords, detectDelimiter, parseLabelsCsv, showPath, toSplit } from './csv';
-import type { LabelsCsv } from './csv';
-import { decodeCsv } from './csvCodec';
-import { realPathInside, relativeInside } from './safePath';
+import { makeExcludeMatcher } from './exclude';
+import { showPath, toSplit } from './csv';
+import { relativeInside } from './safePath';
+import { detect, resolveRoot, type Detected, type LayoutOptions } from './layout';
+import { currentIdentity, makeCsvStat, makeImageFolderStat, statInOrder, type StatOutcome } from './statFiles';
+import {
+  compareCodePoints,
+  createWalkCtx,
+  listDir,
+  onePerRealFile,
+  sameFolder,
+  walkClass,
+  walkDeferred,
+  type Candidate,
+  type DirRef,
+  type WalkCtx,
+} from './walk';
 
-// The image-extension list (imageFiles.ts) and the exclude globs (exclude.ts), re-exported where callers look for them.
+// Where callers look for them: the image-extension list (imageFiles.ts), the exclude globs (exclude.ts), the path
+// order (walk.ts) and layout detection (layout.ts).
 export { IMAGE_EXTENSIONS, isImageFile } from './imageFiles';
 export { globToRegExp } from './exclude';
+export { compareCodePoints } from './walk';
+export { detectLayout, type LayoutInfo } from './layout';
 
-export interface ScanOptions {
-  /** Explicit labels CSV; a relative path is resolved against the dataset root. Forces the CSV layout. */
-  readonly csv?: string;
-  /**
-   * Globs (VS Code's syntax, see exclude.ts) matched against `/`-separated paths relative to the root: `*` and `?`
-   * stay inside one path segment, `**` spans segments, `{a,b}` is either. A pattern without `/` is also matched against the
-   * file or folder name alone (`*.png`, `tmp`). A matching folder is not entered.
-   */
-  readonly exclude?: readonly string[];
+export interface ScanOptions extends LayoutOptions {
   /** Keep only the first N usable images in path order (a note records the cut). */
   readonly maxImages?: number;
   /**
@@ -38,641 +43,148 @@ export interface ScanOptions {
   readonly followSymlinks?: boolean;
 }
 
-/** What `detectLayout` decided. */
-export interface LayoutInfo {
-  readonly layout: DatasetLayout;
-  /** Absolute path of the labels CSV for the CSV layout. */
-  readonly csvPath?: string;
-  /** True when the dataset has a split level (split folders, or a split column in the CSV). */
-  readonly hasSplits: boolean;
+/** The files a scan will stat, how to stat them, and where each class is named (folder or CSV) for class problems. */
+interface Candidates {
+  readonly cands: Candidate[];
+  readonly classPlaces: Map<string, string>;
+  readonly statOne: (c: Candidate) => Promise<StatOutcome>;
 }
 
-/** Files stat'ed at once; bounded so 100,000-file datasets do not flood the libuv thread pool or memory. */
-const STAT_CONCURRENCY = 64;
-/** With `maxImages`, candidates are stat'ed this many at a time, stopping once enough images are kept. */
-const STAT_CHUNK = 1024;
-/** Folders read at once. */
-const READDIR_CONCURRENCY = 16;
-/** Names never entered or listed, besides anything starting with '.' (which covers `.labellint/`). Lowercase. */
-const IGNORED_NAMES: ReadonlySet<string> = new Set(['node_modules', '__macosx', 'thumbs.db', 'desktop.ini']);
-/** The conventional labels file name, matched case-insensitively at the root. */
-const LABELS_CSV_NAME = 'labels.csv';
-/** Enough text to hold a CSV header row; only used to read column names. */
-const FIRST_ROW_SCAN_CHARS = 64 * 1024;
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-export function isIgnoredName(name: string): boolean {
-  return name.startsWith('.') || IGNORED_NAMES.has(name.toLowerCase());
-}
-
-/**
- * Compares strings by Unicode code point (not UTF-16 code unit), so astral characters sort after U+E000–U+FFFF.
- * Surrogates are remapped above the rest of the BMP at the first differing unit.
- */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800) x += x <= 0xdfff ? 0x2000 : -0x800;
-    if (y >= 0xd800) y += y <= 0xdfff ? 0x2000 : -0x800;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Walking
-
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
-/** Dot-named folders that are expected tool state, not forgotten classes: skipped without a note. */
-const QUIET_HIDDEN: ReadonlySet<string> = new Set(['.labellint', '.git', '.hg', '.svn', '.vscode', '.idea', '.ipynb_checkpoints', '.ds_store', '.trash']);
-
-interface WalkCtx {
-  readonly followSymlinks: boolean;
-  readonly exclude: ExcludeMatcher;
-  readonly limiter: Limiter;
-  readonly problems: ScanProblem[];
-  /** Real path of the dataset root: nothing whose real path lies outside it is read, listed or followed. */
-  readonly rootReal: string;
-  /** Real folders already walked (or being walked) → the relative path they were walked under. */
-  readonly visitedDirs: Map<string, string>;
-  /** Folders reached through a link, walked after every real folder (so a real name wins over a link's). */
-  readonly deferred: { dir: DirRef; ancestors: ReadonlySet<string>; label: string; split: Split | null }[];
-  /** Dot-named folders passed over (relative paths), for the notes. */
-  readonly hiddenDirs: string[];
-  nonImageFiles: number;
-  skippedSymlinks: number;
-}
-
-interface DirRef {
-  readonly name: string;
-  readonly abs: string;
-  /** Relative to the root, `/` separators; '' for the root. */
-  readonly rel: string;
-  /** Real path (symlinks resolved), for loop detection. */
-  readonly real: string;
-  /** Reached through a symbolic link. */
-  readonly viaLink?: boolean;
-}
-
-interface FileRef {
-  readonly name: string;
-  readonly abs: string;
-  readonly rel: string;
-  readonly real: string;
-  readonly viaLink: boolean;
-}
-
-interface Listing {
-  readonly dirs: DirRef[];
-  /** Image files only (non-images are counted in ctx). */
-  readonly files: FileRef[];
-}
-
-/** A directory entry whose name is the raw bytes (`readdir` with `encoding: 'buffer'`). */
-type RawDirent = Omit<Dirent, 'name'> & { readonly name: Buffer };
-
-/**
- * `readdir` with file types. Names are read as text (fast); only a folder holding a name with U+FFFD (what a byte
- * that is not UTF-8 decodes to) is read again with byte names, so such names can be told apart and reported.
- */
-async function readdirChecked(dir: string): Promise<{ entries: Dirent[]; badNames: Buffer[] }> {
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
-  if (!entries.some((e) => e.name.includes('\uFFFD'))) return { entries, badNames: [] };
-  // The bundled @types/node lacks the `encoding: 'buffer'` overload with file types.
-  const raw = await (fsp.readdir as unknown as (p: string, o: object) => Promise<RawDirent[]>)(dir, { withFileTypes: true, encoding: 'buffer' });
-  const good: Dirent[] = [];
-  const badNames: Buffer[] = [];
-  const byName = new Map(entries.map((e) => [e.name, e]));
-  for (const r of raw) {
-    const name = r.name.toString('utf8');
-    if (Buffer.from(name, 'utf8').equals(r.name)) {
-      const e = byName.get(name);
-      if (e) good.push(e);
-    } else badNames.push(r.name);
-  }
-  return { entries: good, badNames };
-}
-
-/** A file name's bytes as text when they are not valid UTF-8: printable ASCII kept, other bytes as \xNN. */
-function showBytes(name: Buffer): string {
-  let s = '';
-  for (const b of name) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0').toUpperCase()}`;
-  return s;
-}
-
-function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException | undefined)?.code ?? 'error';
-}
-
-/** `path.join` for a normalised folder and one plain name; join() itself is measurable over 100,000 files. */
-function joinAbs(dir: string, name: string): string {
-  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
-}
-
-function joinRel(rel: string, name: string): string {
-  return rel === '' ? name : `${rel}/${name}`;
-}
-
-/**
- * Reads one folder: skips ignored names and excluded paths, resolves symlinks (or skips them), reports unreadable
- * entries and symlink loops. `ancestors` holds the real paths of the folders above, this one included.
- */
-async function listDir(ctx: WalkCtx, dir: DirRef, ancestors: ReadonlySet<string>): Promise<Listing> {
-  const out: Listing = { dirs: [], files: [] };
-  let entries: Dirent[];
-  let badNames: Buffer[];
-  try {
-    // A name that is not valid UTF-8 would decode to U+FFFD and collide with another: such names are reported.
-    ({ entries, badNames } = await ctx.limiter.run(() => readdirChecked(dir.abs)));
-  } catch (e) {
-    const shown = dir.rel === '' ? dir.abs : showPath(dir.rel);
-    ctx.problems.push({ path: dir.rel, kind: 'unreadable', message: `${shown}: folder cannot be read (${errCode(e)}); skipped` });
-    return out;
-  }
-  for (const raw of badNames) {
-    const rel = joinRel(dir.rel, showBytes(raw));
-    ctx.problems.push({
-      path: rel,
-      kind: 'bad-name',
-      message: `${showPath(rel)}: file name is not valid UTF-8, so it cannot be named without being confused with another; skipped (rename it to analyse it)`,
-    });
-  }
-  for (const ent of entries) {
-    const name = ent.name;
-    if (isIgnoredName(name)) {
-      if (name.startsWith('.') && !QUIET_HIDDEN.has(name.toLowerCase()) && (ent.isDirectory() || ent.isSymbolicLink())) {
-        ctx.hiddenDirs.push(joinRel(dir.rel, name));
-      }
+/** The CSV layout's candidates: one per row the exclude globs keep. */
+function csvCandidates(ctx: WalkCtx, detected: Detected, rootAbs: string, notes: string[]): Candidates {
+  const csvPath = detected.info.csvPath ?? '';
+  const csvShown = relativeInside(rootAbs, csvPath) ?? csvPath;
+  const cands: Candidate[] = [];
+  const classPlaces = new Map<string, string>();
+  for (const p of detected.csv?.problems ?? []) ctx.problems.push(p); // one by one: 100k+ refused rows overflow a spread
+  let excluded = 0;
+  for (const r of detected.csv?.rows ?? []) {
+    if (ctx.exclude.excludesPath(r.path)) {
+      excluded++;
       continue;
     }
-    const abs = joinAbs(dir.abs, name);
-    const rel = joinRel(dir.rel, name);
-    let real = '';
-    let viaLink = false;
-    let kind: 'file' | 'dir' | 'other';
-    if (ent.isSymbolicLink()) {
-      if (!ctx.followSymlinks) {
-        ctx.skippedSymlinks++;
-        continue;
-      }
-      viaLink = true;
-      try {
-        real = await fsp.realpath(abs);
-      } catch (e) {
-        const code = errCode(e);
-        if (code === 'ELOOP') {
-          ctx.problems.push({ path: rel, kind: 'symlink-loop', message: `${showPath(rel)}: symbolic link loops back on itself; skipped` });
-        } else if (code === 'ENOENT') {
-          ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link points to nothing (broken link); skipped` });
-        } else {
-          ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link cannot be followed (${code}); skipped` });
-        }
-        continue;
-      }
-      // Decided on the real path before anything at the target is looked at (no stat, no read, no listing).
-      if (!realPathInside(ctx.rootReal, real)) {
-        ctx.problems.push({
-          path: rel,
-          kind: 'outside-root',
-          message: `${showPath(rel)}: symbolic link leads outside the dataset root; not followed`,
-        });
-        continue;
-      }
-      try {
-        const st = await fsp.stat(real);
-        kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-      } catch (e) {
-        ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link cannot be followed (${errCode(e)}); skipped` });
-        continue;
-      }
-      if (kind === 'dir' && ancestors.has(real)) {
-        ctx.problems.push({
-          path: rel,
-          kind: 'symlink-loop',
-          message: `${showPath(rel)}: symbolic link points back to a folder that contains it (${real}); not followed`,
-        });
-        continue;
-      }
-    } else if (ent.isDirectory()) kind = 'dir';
-    else if (ent.isFile()) kind = 'file';
-    else if (ent.isFIFO() || ent.isSocket() || ent.isCharacterDevice() || ent.isBlockDevice()) kind = 'other';
-    else {
-      // Type not reported by the file system (DT_UNKNOWN): ask.
-      try {
-        const st = await fsp.lstat(abs);
-        if (st.isSymbolicLink()) {
-          ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: symbolic link of unknown type; skipped` });
-          continue;
-        }
-        kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-      } catch (e) {
-        ctx.problems.push({ path: rel, kind: 'unreadable', message: `${showPath(rel)}: cannot be read (${errCode(e)}); skipped` });
-        continue;
-      }
-    }
-    if (!real) real = joinAbs(dir.real, name);
-    if (kind === 'dir') {
-      if (!ctx.exclude.matches(rel, true)) out.dirs.push({ name, abs, rel, real, viaLink });
-    } else if (kind === 'file') {
-      if (!isImageFile(name)) ctx.nonImageFiles++;
-      else if (!ctx.exclude.matches(rel, false)) out.files.push({ name, abs, rel, real, viaLink });
-    }
+    cands.push({ abs: r.absPath, rel: r.path, label: r.label, split: r.split, csvLine: r.line });
+    if (!classPlaces.has(r.label)) classPlaces.set(r.label, csvShown);
   }
-  return out;
+  if (excluded > 0) notes.push(`${plural(excluded, 'CSV row')} left out by exclude patterns.`);
+  return { cands, classPlaces, statOne: makeCsvStat(ctx.followSymlinks, csvShown, currentIdentity(), ctx.rootReal) };
 }
 
-interface Candidate {
-  readonly abs: string;
-  readonly rel: string;
-  readonly label: string;
+interface ClassDir {
+  readonly dir: DirRef;
   readonly split: Split | null;
-  readonly csvLine?: number;
-  /** Real path (ImageFolder layout), for counting each real file once. */
-  readonly real?: string;
-  readonly viaLink?: boolean;
+  readonly ancestors: ReadonlySet<string>;
 }
 
 /**
- * Collects every image below `dir` (any depth) as a candidate with the given label and split. Each real folder is
- * walked once: a folder reached through a link is deferred (`ctx.deferred`) and walked by `walkDeferred` after the
- * real folders, unless it was walked already.
+ * The class folders of an ImageFolder dataset: the root's folders, or, when the root holds split folders, the
+ * folders inside them (other root folders are classes without a split). Loose images are noted, not kept.
  */
-async function walkClass(
-  ctx: WalkCtx,
-  dir: DirRef,
-  ancestors: ReadonlySet<string>,
-  label: string,
-  split: Split | null,
-  out: Candidate[],
-): Promise<void> {
-  if (dir.viaLink) {
-    ctx.deferred.push({ dir, ancestors, label, split });
-    return;
-  }
-  if (ctx.visitedDirs.has(dir.real)) {
-    sameFolder(ctx, dir);
-    return;
-  }
-  ctx.visitedDirs.set(dir.real, dir.rel);
-  const here = new Set(ancestors).add(dir.real);
-  const listing = await listDir(ctx, dir, here);
-  for (const f of listing.files) out.push({ abs: f.abs, rel: f.rel, label, split, real: f.real, viaLink: f.viaLink });
-  await Promise.all(listing.dirs.map((d) => walkClass(ctx, d, here, label, split, out)));
-}
-
-function sameFolder(ctx: WalkCtx, dir: DirRef): void {
-  const first = ctx.visitedDirs.get(dir.real) ?? '';
-  ctx.problems.push({
-    path: dir.rel,
-    kind: 'same-file',
-    message: `${showPath(dir.rel)}: same folder as ${first === '' ? 'the dataset root' : showPath(first)} (a symbolic link); scanned once`,
-  });
-}
-
-/** Walks the folders reached through links, in path order, one at a time: each real folder once, whatever the graph. */
-async function walkDeferred(ctx: WalkCtx, out: Candidate[]): Promise<void> {
-  // Generation by generation (links found while walking linked folders come next), each sorted once.
-  while (ctx.deferred.length > 0) {
-    const generation = ctx.deferred.splice(0).sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
-    for (const next of generation) {
-      if (ctx.visitedDirs.has(next.dir.real)) {
-        sameFolder(ctx, next.dir);
-        continue;
+async function findClassDirs(ctx: WalkCtx, rootAbs: string, notes: string[]): Promise<ClassDir[]> {
+  const rootRef: DirRef = { name: '', abs: rootAbs, rel: '', real: ctx.rootReal };
+  const rootAncestors = new Set([ctx.rootReal]);
+  const top = await listDir(ctx, rootRef, rootAncestors);
+  const splitDirs = top.dirs.filter((d) => toSplit(d.name) !== null);
+  const classDirs: ClassDir[] = [];
+  const loose: string[] = [];
+  if (top.files.length > 0) loose.push(`${plural(top.files.length, 'image file')} in the root folder`);
+  if (splitDirs.length > 0) {
+    const others = top.dirs.filter((d) => toSplit(d.name) === null);
+    if (others.length > 0) {
+      notes.push(`Folders ${others.map((d) => showPath(d.name)).join(', ')} sit next to split folders; read as classes without a split.`);
+    }
+    for (const d of others) classDirs.push({ dir: d, split: null, ancestors: rootAncestors });
+    const splitsToList = splitDirs.filter((d) => {
+      if (ctx.visitedDirs.has(d.real)) {
+        sameFolder(ctx, d);
+        return false;
       }
-      await walkClass(ctx, { ...next.dir, viaLink: false }, next.ancestors, next.label, next.split, out);
-    }
-  }
-}
-
-/**
- * Keeps one candidate per real file: a real name before a link's, then the first in path order; the others become
- * `same-file` problems. Candidates without a real path are kept as they are.
- */
-function onePerRealFile(cands: Candidate[], problems: ScanProblem[]): Candidate[] {
-  // Without links every real folder is walked once, so every real file has one name already.
-  if (!cands.some((c) => c.viaLink)) return cands;
-  const order = cands.slice().sort((a, b) => Number(a.viaLink ?? false) - Number(b.viaLink ?? false) || compareCodePoints(a.rel, b.rel));
-  const kept = new Map<string, Candidate>();
-  const out: Candidate[] = [];
-  for (const c of order) {
-    if (c.real === undefined) {
-      out.push(c);
-      continue;
-    }
-    const first = kept.get(c.real);
-    if (first) {
-      problems.push({ path: c.rel, kind: 'same-file', message: `${showPath(c.rel)}: same file as ${showPath(first.rel)} (a symbolic link); counted once` });
-      continue;
-    }
-    kept.set(c.real, c);
-    out.push(c);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Layout detection
-
-async function resolveRoot(root: string): Promise<{ abs: string; real: string }> {
-  const abs = path.resolve(root);
-  let st: fs.Stats;
-  try {
-    st = await fsp.stat(abs);
-  } catch (e) {
-    const code = errCode(e);
-    throw new Error(
-      code === 'ENOENT' ? `Dataset root ${abs} does not exist` : `Dataset root ${abs} cannot be read (${code})`,
-    );
-  }
-  if (!st.isDirectory()) throw new Error(`Dataset root ${abs} is not a folder`);
-  return { abs, real: await fsp.realpath(abs) };
-}
-
-/** True when the row's path is `<label>/…` or `<split>/<label>/…`: the CSV only restates class folders. */
-function rowIsInClassFolder(p: string, label: string): boolean {
-  const segs = p.split('/');
-  if (segs.length >= 2 && segs[0] === label) return true;
-  return segs.length >= 3 && toSplit(segs[0]) !== null && segs[1] === label;
-}
-
-/** The CSV's text, decoded from its bytes (UTF-8 with or without BOM, UTF-16 LE/BE with BOM, else Latin-1). */
-async function readCsvText(csvPath: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await fsp.readFile(csvPath);
-  } catch (e) {
-    throw new Error(`Labels CSV ${csvPath} cannot be read (${errCode(e)})`);
-  }
-  return decodeCsv(bytes).text;
-}
-
-/** True when the file at `abs` really lies inside the root (a `labels.csv` linked from elsewhere does not). */
-async function csvInsideRoot(abs: string, rootReal: string): Promise<boolean> {
-  try {
-    return realPathInside(rootReal, await fsp.realpath(abs));
-  } catch {
-    return true; // missing or unreadable: the read reports it
-  }
-}
-
-interface LoadedCsv {
-  readonly csvPath: string;
-  readonly csv: LabelsCsv;
-  /** The header row names both a path and a label column. */
-  readonly namesPathAndLabel: boolean;
-}
-
-function loadCsv(csvPath: string, text: string, rootAbs: string): LoadedCsv {
-  const csv = parseLabelsCsv(text, csvPath, rootAbs);
-  const first = parseCsvRecords(text.slice(0, FIRST_ROW_SCAN_CHARS), detectDelimiter(text))[0];
-  const cols = first ? namedColumns(first.fields) : undefined;
-  return { csvPath, csv, namesPathAndLabel: cols !== undefined && cols.path >= 0 && cols.label >= 0 };
-}
-
-interface Detected {
-  readonly info: LayoutInfo;
-  readonly csv?: LabelsCsv;
-  /** CSV files at the root that were not read because their real path is outside the root. */
-  readonly problems?: ScanProblem[];
-}
-
-async function detect(rootAbs: string, opts: ScanOptions): Promise<Detected> {
-  const rootReal = await fsp.realpath(rootAbs);
-  const exclude = makeExcludeMatcher(opts.exclude);
-  if (opts.csv !== undefined) {
-    const csvPath = path.resolve(rootAbs, opts.csv);
-    let st: fs.Stats;
-    try {
-      st = await fsp.stat(csvPath);
-    } catch (e) {
-      throw new Error(`Labels CSV ${csvPath} ${errCode(e) === 'ENOENT' ? 'does not exist' : `cannot be read (${errCode(e)})`}`);
-    }
-    if (!st.isFile()) throw new Error(`Labels CSV ${csvPath} is not a file`);
-    const csv = parseLabelsCsv(await readCsvText(csvPath), csvPath, rootAbs);
-    return { info: { layout: 'csv', csvPath, hasSplits: csv.splitColumn !== undefined }, csv };
-  }
-
-  let entries: Dirent[];
-  try {
-    entries = await fsp.readdir(rootAbs, { withFileTypes: true });
-  } catch (e) {
-    throw new Error(`Dataset root ${rootAbs} cannot be read (${errCode(e)})`);
-  }
-  const visible = entries.filter((e) => !isIgnoredName(e.name) && !exclude.matches(e.name, e.isDirectory()));
-  const hasSplitDirs = visible.some((e) => (e.isDirectory() || e.isSymbolicLink()) && toSplit(e.name) !== null);
-
-  const problems: ScanProblem[] = [];
-  const csvFiles: string[] = [];
-  for (const e of visible) {
-    if (!(e.isFile() || e.isSymbolicLink()) || !e.name.toLowerCase().endsWith('.csv')) continue;
-    if (e.isSymbolicLink() && !(await csvInsideRoot(path.join(rootAbs, e.name), rootReal))) {
-      problems.push({ path: e.name, kind: 'outside-root', message: `${showPath(e.name)}: symbolic link leads outside the dataset root; not read` });
-      continue;
-    }
-    csvFiles.push(e.name);
-  }
-  csvFiles.sort(compareCodePoints);
-  const imagefolder: Detected = { info: { layout: 'imagefolder', hasSplits: hasSplitDirs }, problems };
-  let candidate: LoadedCsv | undefined;
-  const labelsName = csvFiles.find((n) => n.toLowerCase() === LABELS_CSV_NAME);
-  if (labelsName !== undefined) {
-    candidate = loadCsv(path.join(rootAbs, labelsName), await readCsvText(path.join(rootAbs, labelsName)), rootAbs);
-  } else {
-    const named: LoadedCsv[] = [];
-    for (const n of csvFiles) {
-      let text: string;
-      try {
-        text = decodeCsv(await fsp.readFile(path.join(rootAbs, n))).text;
-      } catch {
-        continue; // an unreadable stray CSV is not the labels file
-      }
-      const loaded = loadCsv(path.join(rootAbs, n), text, rootAbs);
-      if (loaded.namesPathAndLabel) named.push(loaded);
-    }
-    if (named.length === 1) candidate = named[0];
-  }
-  if (!candidate) return imagefolder;
-
-  const { csv } = candidate;
-  const looksLikeLabels = candidate.namesPathAndLabel || csv.rows.some((r) => isImageFile(r.path));
-  const restatesFolders = csv.rows.every((r) => rowIsInClassFolder(r.path, r.label));
-  if (!looksLikeLabels || restatesFolders) return imagefolder;
-  return { info: { layout: 'csv', csvPath: candidate.csvPath, hasSplits: csv.splitColumn !== undefined }, csv, problems };
-}
-
-/**
- * Decides how a dataset gives its labels. CSV when `opts.csv` is given, or when the root holds `labels.csv` (or exactly
- * one `.csv` whose header names path and label columns) that lists image files not already sorted into
- * `[split/]<label>/` folders; ImageFolder otherwise. Throws when the root is missing or not a folder.
- */
-export async function detectLayout(root: string, opts: Pick<ScanOptions, 'csv' | 'exclude'> = {}): Promise<LayoutInfo> {
-  const { abs } = await resolveRoot(root);
-  return (await detect(abs, opts)).info;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scanning
-
-interface StatOutcome {
-  readonly item?: DatasetItem;
-  readonly problem?: ScanProblem;
-  /** Real path of the item (CSV layout), for counting each real file once. */
-  readonly real?: string;
-}
-
-/** `fs.stat` through its callback API, measurably cheaper than `fs.promises.stat` over 100,000 files. */
-function statFile(p: string): Promise<fs.Stats> {
-  return new Promise((resolve, reject) => fs.stat(p, (err, st) => (err ? reject(err) : resolve(st))));
-}
-
-/** The process's user and groups, read once per scan, for `canRead`. Null where permission bits do not apply. */
-interface Identity {
-  readonly uid: number;
-  readonly gids: ReadonlySet<number>;
-}
-
-function currentIdentity(): Identity | null {
-  if (process.platform === 'win32' || typeof process.getuid !== 'function' || typeof process.getgid !== 'function') return null;
-  const uid = process.getuid();
-  if (uid === 0) return null; // root reads everything
-  return { uid, gids: new Set([process.getgid(), ...(process.getgroups?.() ?? [])]) };
-}
-
-/**
- * Whether the permission bits let this process read the file: a syscall-free stand-in for `access(R_OK)`, which would
- * double the calls on 100,000-file datasets. ACLs are not seen; the decoder reports what this misses.
- */
-function canRead(st: fs.Stats, who: Identity | null): boolean {
-  if (who === null) return true;
-  if (st.uid === who.uid) return (st.mode & 0o400) !== 0;
-  if (who.gids.has(st.gid)) return (st.mode & 0o040) !== 0;
-  return (st.mode & 0o004) !== 0;
-}
-
-function makeImageFolderStat(who: Identity | null): (c: Candidate) => Promise<StatOutcome> {
-  return async (c) => {
-    let st: fs.Stats;
-    try {
-      st = await statFile(c.abs);
-    } catch (e) {
-      return { problem: { path: c.rel, kind: 'unreadable', message: `${showPath(c.rel)}: file cannot be read (${errCode(e)}); skipped` } };
-    }
-    if (!canRead(st, who)) {
-      return { problem: { path: c.rel, kind: 'unreadable', message: `${showPath(c.rel)}: file cannot be read (no read permission); skipped` } };
-    }
-    if (st.size === 0) return { problem: { path: c.rel, kind: 'zero-byte', message: `${showPath(c.rel)}: file is empty (0 bytes); skipped` } };
-    return { item: { path: c.rel, absPath: c.abs, label: c.label, split: c.split, size: st.size, mtimeMs: st.mtimeMs } };
-  };
-}
-
-function makeCsvStat(followSymlinks: boolean, csvShown: string, who: Identity | null, rootReal: string): (c: Candidate) => Promise<StatOutcome> {
-  return async (c) => {
-    const shown = showPath(c.rel);
-    const line = c.csvLine;
-    const where = `${csvShown} line ${line}`;
-    const problem = (kind: ScanProblem['kind'], what: string): StatOutcome => ({
-      problem: { path: c.rel, kind, message: `${shown}: ${what} (${where}); skipped`, ...(line !== undefined ? { line } : {}) },
+      ctx.visitedDirs.set(d.real, d.rel);
+      return true;
     });
-    if (!isImageFile(c.rel)) return problem('not-an-image', 'listed in the CSV but has no image extension');
-    let st: fs.Stats;
-    try {
-      st = followSymlinks ? await fsp.stat(c.abs) : await fsp.lstat(c.abs);
-    } catch (e) {
-      const code = errCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return problem('missing-file', 'file listed in the CSV does not exist');
-      if (code === 'ELOOP') return problem('symlink-loop', 'symbolic link loops back on itself');
-      return problem('unreadable', `file cannot be read (${code})`);
+    const listings = await Promise.all(
+      splitsToList.map(async (s) => {
+        const anc = new Set(rootAncestors).add(s.real);
+        return { s, anc, listing: await listDir(ctx, s, anc) };
+      }),
+    );
+    for (const { s, anc, listing } of listings) {
+      if (listing.files.length > 0) loose.push(`${plural(listing.files.length, 'image file')} in ${showPath(s.rel)}/`);
+      for (const d of listing.dirs) classDirs.push({ dir: d, split: toSplit(s.name), ancestors: anc });
     }
-    if (st.isSymbolicLink()) return problem('unreadable', 'is a symbolic link and following links is off');
-    // The row's path text stays inside the root (parseLabelsCsv); a link on the way may not.
-    let real: string;
-    try {
-      real = await fsp.realpath(c.abs);
-    } catch (e) {
-      return problem('unreadable', `file cannot be read (${errCode(e)})`);
-    }
-    if (!realPathInside(rootReal, real)) return problem('outside-root', 'leads outside the dataset root through a symbolic link; not read');
-    if (st.isDirectory()) return problem('missing-file', 'is a folder, not an image file');
-    if (!st.isFile()) return problem('unreadable', 'is not a regular file');
-    if (!canRead(st, who)) return problem('unreadable', 'file cannot be read (no read permission)');
-    if (st.size === 0) return problem('zero-byte', 'file is empty (0 bytes)');
-    return {
-      real,
-      item: { path: c.rel, absPath: c.abs, label: c.label, split: c.split, size: st.size, mtimeMs: st.mtimeMs, ...(line !== undefined ? { csvLine: line } : {}) },
-    };
-  };
+  } else {
+    for (const d of top.dirs) classDirs.push({ dir: d, split: null, ancestors: rootAncestors });
+  }
+  if (loose.length > 0) notes.push(`Skipped image files not inside a class folder: ${loose.join(', ')}.`);
+  return classDirs.sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-async function mapPool<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+/** The ImageFolder layout's candidates: every image below a class folder, one per real file. */
+async function folderCandidates(ctx: WalkCtx, rootAbs: string, notes: string[]): Promise<Candidates> {
+  const classDirs = await findClassDirs(ctx, rootAbs, notes);
+  const classPlaces = new Map<string, string>();
+  for (const c of classDirs) if (!classPlaces.has(c.dir.name)) classPlaces.set(c.dir.name, c.dir.rel);
+  const walked: Candidate[] = [];
+  await Promise.all(classDirs.map((c) => walkClass(ctx, c.dir, c.ancestors, c.dir.name, c.split, walked)));
+  await walkDeferred(ctx, walked);
+  const cands = onePerRealFile(walked, ctx.problems);
+  // A class folder that turned out to be another's second name is not a class of its own.
+  const sameAs = new Set(ctx.problems.filter((p) => p.kind === 'same-file').map((p) => p.path));
+  for (const c of classDirs) if (sameAs.has(c.dir.rel) && !cands.some((x) => x.label === c.dir.name)) classPlaces.delete(c.dir.name);
+  return { cands, classPlaces, statOne: makeImageFolderStat(currentIdentity()) };
 }
 
 /**
- * Stats candidates (sorted by path), STAT_CONCURRENCY at a time, until `max` items are kept; when `max` is finite the
- * work goes in chunks of STAT_CHUNK so a small `max` does not stat the whole dataset.
- * Returns the kept items and `cut`, the index of the first candidate not considered (cands.length when all were).
+ * The classes that keep at least one image (sorted), with `empty-class` / `small-class` problems. Labels with
+ * candidates past the cut are not judged: truncation, not the dataset, made them small.
  */
-async function statInOrder(
-  cands: readonly Candidate[],
-  max: number,
-  statOne: (c: Candidate) => Promise<StatOutcome>,
+function judgeClasses(
+  items: readonly DatasetItem[],
+  { cands, classPlaces }: Candidates,
+  cut: number,
+  layout: DatasetLayout,
   problems: ScanProblem[],
-): Promise<{ items: DatasetItem[]; cut: number }> {
-  const items: DatasetItem[] = [];
-  const byReal = new Map<string, string>();
-  let cut = 0;
-  const chunk = Number.isFinite(max) ? STAT_CHUNK : cands.length;
-  for (let start = 0; start < cands.length && items.length < max; start += chunk) {
-    const outcomes = await mapPool(cands.slice(start, start + chunk), STAT_CONCURRENCY, statOne);
-    for (const o of outcomes) {
-      if (items.length >= max) break;
-      cut++;
-      if (o.item && o.real !== undefined) {
-        const first = byReal.get(o.real);
-        if (first !== undefined) {
-          const p = o.item.path;
-          problems.push({
-            path: p,
-            kind: 'same-file',
-            message: `${showPath(p)}: same file as ${showPath(first)} (a symbolic link)${o.item.csvLine !== undefined ? ` (line ${o.item.csvLine})` : ''}; counted once`,
-            ...(o.item.csvLine !== undefined ? { line: o.item.csvLine } : {}),
-          });
-          continue;
-        }
-        byReal.set(o.real, o.item.path);
-      }
-      if (o.item) items.push(o.item);
-      if (o.problem) problems.push(o.problem);
+): string[] {
+  const counts = new Map<string, number>();
+  for (const label of classPlaces.keys()) counts.set(label, 0);
+  for (const it of items) counts.set(it.label, (counts.get(it.label) ?? 0) + 1);
+  const cutLabels = new Set(cands.slice(cut).map((c) => c.label));
+  const classes: string[] = [];
+  for (const [label, n] of counts) {
+    const place = classPlaces.get(label) ?? label;
+    const isFolder = layout === 'imagefolder';
+    const subject = `${showPath(place)}: class '${label}'`;
+    if (n > 0) classes.push(label);
+    if (cutLabels.has(label)) continue;
+    if (n === 0) {
+      problems.push({
+        path: place,
+        kind: 'empty-class',
+        message: `${subject} has no usable images${isFolder ? '' : ' (every row was skipped)'}; class left out`,
+      });
+    } else if (n === 1) {
+      problems.push({
+        path: place,
+        kind: 'small-class',
+        message: `${subject} has only 1 image; kept, but its label cannot be checked against other examples of the class`,
+      });
     }
   }
-  return { items, cut };
+  return classes.sort(compareCodePoints);
+}
+
+/** Notes on what the walk passed over: non-image files, hidden folders, links not followed, no images at all. */
+function walkNotes(ctx: WalkCtx, kept: number, rootAbs: string, notes: string[]): void {
+  if (ctx.nonImageFiles > 0) notes.push(`Skipped ${plural(ctx.nonImageFiles, 'file')} without an image extension.`);
+  if (ctx.hiddenDirs.length > 0) {
+    const n = ctx.hiddenDirs.length;
+    const shown = ctx.hiddenDirs.sort(compareCodePoints).slice(0, 5).map(showPath).join(', ');
+    notes.push(`Skipped ${plural(n, 'hidden folder')} (name starting with '.'): ${shown}${n > 5 ? ', …' : ''}.`);
+  }
+  if (ctx.skippedSymlinks > 0) notes.push(`Skipped ${plural(ctx.skippedSymlinks, 'symbolic link')} (following links is off).`);
+  if (kept === 0) notes.push(`No usable image files found under ${rootAbs}.`);
 }
 
 /**
@@ -687,139 +199,22 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
   const maxImages = opts.maxImages ?? Infinity;
   if (!(maxImages >= 0)) throw new Error(`maxImages must be a number ≥ 0, got ${String(opts.maxImages)}`);
   const detected = await detect(rootAbs, opts);
-  const ctx: WalkCtx = {
-    followSymlinks: opts.followSymlinks ?? true,
-    exclude: makeExcludeMatcher(opts.exclude),
-    limiter: new Limiter(READDIR_CONCURRENCY),
-    problems: [],
-    rootReal,
-    visitedDirs: new Map([[rootReal, '']]),
-    deferred: [],
-    hiddenDirs: [],
-    nonImageFiles: 0,
-    skippedSymlinks: 0,
-  };
+  const ctx = createWalkCtx(opts.followSymlinks ?? true, makeExcludeMatcher(opts.exclude), rootReal);
   for (const p of detected.problems ?? []) ctx.problems.push(p);
   const notes: string[] = [];
-  const cands: Candidate[] = [];
-  /** label → where the class is named (folder or CSV), for class problems. */
-  const classPlaces = new Map<string, string>();
-  let statOne: (c: Candidate) => Promise<StatOutcome>;
+  const isCsv = detected.info.layout === 'csv' && detected.csv && detected.info.csvPath;
+  const found = isCsv ? csvCandidates(ctx, detected, rootAbs, notes) : await folderCandidates(ctx, rootAbs, notes);
 
-  if (detected.info.layout === 'csv' && detected.csv && detected.info.csvPath) {
-    const csvPath = detected.info.csvPath;
-    const csvShown = relativeInside(rootAbs, csvPath) ?? csvPath;
-    for (const p of detected.csv.problems) ctx.problems.push(p); // one by one: 100k+ refused rows overflow a spread
-    let excluded = 0;
-    for (const r of detected.csv.rows) {
-      if (ctx.exclude.excludesPath(r.path)) {
-        excluded++;
-        continue;
-      }
-      cands.push({ abs: r.absPath, rel: r.path, label: r.label, split: r.split, csvLine: r.line });
-      if (!classPlaces.has(r.label)) classPlaces.set(r.label, csvShown);
-    }
-    if (excluded > 0) notes.push(`${excluded} CSV row${excluded === 1 ? '' : 's'} left out by exclude patterns.`);
-    statOne = makeCsvStat(ctx.followSymlinks, csvShown, currentIdentity(), rootReal);
-  } else {
-    const rootRef: DirRef = { name: '', abs: rootAbs, rel: '', real: rootReal };
-    const rootAncestors = new Set([rootReal]);
-    const top = await listDir(ctx, rootRef, rootAncestors);
-    const splitDirs = top.dirs.filter((d) => toSplit(d.name) !== null);
-    const classDirs: { dir: DirRef; split: Split | null; ancestors: ReadonlySet<string> }[] = [];
-    const loose: string[] = [];
-    const files = (n: number): string => `${n} image file${n === 1 ? '' : 's'}`;
-    if (top.files.length > 0) loose.push(`${files(top.files.length)} in the root folder`);
-    if (splitDirs.length > 0) {
-      const others = top.dirs.filter((d) => toSplit(d.name) === null);
-      if (others.length > 0) {
-        notes.push(
-          `Folders ${others.map((d) => showPath(d.name)).join(', ')} sit next to split folders; read as classes without a split.`,
-        );
-      }
-      for (const d of others) classDirs.push({ dir: d, split: null, ancestors: rootAncestors });
-      const splitsToList = splitDirs.filter((d) => {
-        if (ctx.visitedDirs.has(d.real)) {
-          sameFolder(ctx, d);
-          return false;
-        }
-        ctx.visitedDirs.set(d.real, d.rel);
-        return true;
-      });
-      const listings = await Promise.all(
-        splitsToList.map(async (s) => {
-          const anc = new Set(rootAncestors).add(s.real);
-          return { s, anc, listing: await listDir(ctx, s, anc) };
-        }),
-      );
-      for (const { s, anc, listing } of listings) {
-        if (listing.files.length > 0) loose.push(`${files(listing.files.length)} in ${showPath(s.rel)}/`);
-        for (const d of listing.dirs) classDirs.push({ dir: d, split: toSplit(s.name), ancestors: anc });
-      }
-    } else {
-      for (const d of top.dirs) classDirs.push({ dir: d, split: null, ancestors: rootAncestors });
-    }
-    if (loose.length > 0) notes.push(`Skipped image files not inside a class folder: ${loose.join(', ')}.`);
-    classDirs.sort((a, b) => compareCodePoints(a.dir.rel, b.dir.rel));
-    for (const c of classDirs) if (!classPlaces.has(c.dir.name)) classPlaces.set(c.dir.name, c.dir.rel);
-    const walked: Candidate[] = [];
-    await Promise.all(classDirs.map((c) => walkClass(ctx, c.dir, c.ancestors, c.dir.name, c.split, walked)));
-    await walkDeferred(ctx, walked);
-    for (const c of onePerRealFile(walked, ctx.problems)) cands.push(c);
-    // A class folder that turned out to be another's second name is not a class of its own.
-    const sameAs = new Set(ctx.problems.filter((p) => p.kind === 'same-file').map((p) => p.path));
-    for (const c of classDirs) if (sameAs.has(c.dir.rel) && !cands.some((x) => x.label === c.dir.name)) classPlaces.delete(c.dir.name);
-    statOne = makeImageFolderStat(currentIdentity());
-  }
-
+  const { cands } = found;
   cands.sort((a, b) => compareCodePoints(a.rel, b.rel));
-  const { items, cut } = await statInOrder(cands, maxImages, statOne, ctx.problems);
+  const { items, cut } = await statInOrder(cands, maxImages, found.statOne, ctx.problems);
   if (cut < cands.length) {
     notes.push(
       `Kept the first ${items.length} images in path order because maxImages is ${maxImages}; ${cands.length - cut} more image file${cands.length - cut === 1 ? ' was' : 's were'} not read.`,
     );
   }
-
-  // Class sizes. Labels with candidates past the cut are not judged: truncation, not the dataset, made them small.
-  const counts = new Map<string, number>();
-  for (const label of classPlaces.keys()) counts.set(label, 0);
-  for (const it of items) counts.set(it.label, (counts.get(it.label) ?? 0) + 1);
-  const cutLabels = new Set(cands.slice(cut).map((c) => c.label));
-  const classes: string[] = [];
-  for (const [label, n] of counts) {
-    const place = classPlaces.get(label) ?? label;
-    const isFolder = detected.info.layout === 'imagefolder';
-    const subject = `${showPath(place)}: class '${label}'`;
-    if (n > 0) classes.push(label);
-    if (cutLabels.has(label)) continue;
-    if (n === 0) {
-      ctx.problems.push({
-        path: place,
-        kind: 'empty-class',
-        message: `${subject} has no usable images${isFolder ? '' : ' (every row was skipped)'}; class left out`,
-      });
-    } else if (n === 1) {
-      ctx.problems.push({
-        path: place,
-        kind: 'small-class',
-        message: `${subject} has only 1 image; kept, but its label cannot be checked against other examples of the class`,
-      });
-    }
-  }
-  classes.sort(compareCodePoints);
-
-  if (ctx.nonImageFiles > 0) {
-    notes.push(`Skipped ${ctx.nonImageFiles} file${ctx.nonImageFiles === 1 ? '' : 's'} without an image extension.`);
-  }
-  if (ctx.hiddenDirs.length > 0) {
-    const n = ctx.hiddenDirs.length;
-    const shown = ctx.hiddenDirs.sort(compareCodePoints).slice(0, 5).map(showPath).join(', ');
-    notes.push(`Skipped ${n} hidden folder${n === 1 ? '' : 's'} (name starting with '.'): ${shown}${n > 5 ? ', …' : ''}.`);
-  }
-  if (ctx.skippedSymlinks > 0) {
-    notes.push(`Skipped ${ctx.skippedSymlinks} symbolic link${ctx.skippedSymlinks === 1 ? '' : 's'} (following links is off).`);
-  }
-  if (items.length === 0) notes.push(`No usable image files found under ${rootAbs}.`);
+  const classes = judgeClasses(items, found, cut, detected.info.layout, ctx.problems);
+  walkNotes(ctx, items.length, rootAbs, notes);
 
   const problems = ctx.problems.slice().sort(
     (a, b) => compareCodePoints(a.path, b.path) || (a.line ?? 0) - (b.line ?? 0) || compareCodePoints(a.kind, b.kind) || compareCodePoints(a.message, b.message),

@@ -168,6 +168,84 @@ function gaussian(rng: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
 
+/** The network's weights, in AdamW's order: W1 (D×H), b1 (H), W2 (H×K), b2 (K). */
+type Params = [Float32Array, Float32Array, Float32Array, Float32Array];
+/** Weight decay applies to the weight matrices, not to the biases. */
+const DECAYS = [true, false, true, false] as const;
+
+/** He initialisation for the ReLU layer, Glorot-ish for the output layer; biases zero. */
+function initParams(D: number, H: number, K: number, rng: () => number): Params {
+  const W1 = new Float32Array(D * H);
+  const W2 = new Float32Array(H * K);
+  const s1 = Math.sqrt(2 / D);
+  const s2 = Math.sqrt(1 / H);
+  for (let i = 0; i < W1.length; i++) W1[i] = gaussian(rng) * s1;
+  for (let i = 0; i < W2.length; i++) W2[i] = gaussian(rng) * s2;
+  return [W1, new Float32Array(H), W2, new Float32Array(K)];
+}
+
+/**
+ * Adds one example's cross-entropy gradient (divided by the batch size `nb`) into `grads`. Scratch: `hr` (H),
+ * `p` (K), `dh` (H).
+ */
+function accumulateGradient(
+  x: Float32Array, label: number, nb: number, params: Params, grads: Params,
+  D: number, H: number, K: number, hr: Float32Array, p: Float32Array, dh: Float32Array,
+): void {
+  const [W1, b1, W2, b2] = params;
+  const [gW1, gb1, gW2, gb2] = grads;
+  forward(x, W1, b1, W2, b2, D, H, K, hr, p);
+  // dL/dlogits = p − onehot, averaged over the batch.
+  p[label] -= 1;
+  for (let k = 0; k < K; k++) p[k] /= nb;
+  dh.fill(0);
+  for (let j = 0; j < H; j++) {
+    const hj = hr[j];
+    if (hj <= 0) continue;
+    let s = 0;
+    const o = j * K;
+    for (let k = 0; k < K; k++) { gW2[o + k] += hj * p[k]; s += W2[o + k] * p[k]; }
+    dh[j] = s;
+  }
+  for (let k = 0; k < K; k++) gb2[k] += p[k];
+  for (let j = 0; j < H; j++) gb1[j] += dh[j];
+  for (let d = 0; d < D; d++) {
+    const xd = x[d];
+    if (xd === 0) continue;
+    const o = d * H;
+    for (let j = 0; j < H; j++) gW1[o + j] += xd * dh[j];
+  }
+}
+
+/** One AdamW step (`step` counts from 1) with decoupled weight decay on the weight matrices. */
+function adamwStep(params: Params, grads: Params, m1: Params, m2: Params, step: number, lr: number, wd: number): void {
+  const c1 = 1 / (1 - Math.pow(ADAM_BETA1, step));
+  const c2 = 1 / (1 - Math.pow(ADAM_BETA2, step));
+  for (let t = 0; t < params.length; t++) {
+    const w = params[t], g = grads[t], a = m1[t], v = m2[t];
+    const decay = DECAYS[t] ? 1 - lr * wd : 1;
+    for (let q = 0; q < w.length; q++) {
+      const gq = g[q];
+      a[q] = ADAM_BETA1 * a[q] + (1 - ADAM_BETA1) * gq;
+      v[q] = ADAM_BETA2 * v[q] + (1 - ADAM_BETA2) * gq * gq;
+      w[q] = w[q] * decay - (lr * a[q] * c1) / (Math.sqrt(v[q] * c2) + ADAM_EPSILON);
+    }
+  }
+}
+
+/** Mean cross-entropy over the rows `val`. Scratch: `p` (K). */
+function validationLoss(X: Matrix, labels: Int32Array, val: Int32Array, params: Params, H: number, K: number, p: Float32Array): number {
+  const D = X.cols;
+  const [W1, b1, W2, b2] = params;
+  let loss = 0;
+  const hv = new Float32Array(H);
+  for (const i of val) {
+    forward(X.data.subarray(i * D, (i + 1) * D), W1, b1, W2, b2, D, H, K, hv, p);
+    loss -= Math.log(p[labels[i]] + LOG_EPSILON);
+  }
+  return loss / val.length;
+}
+
 function trainMlp(X: Matrix, labels: Int32Array, K: number, rows: Int32Array, opts: MlpOptions): MlpModel {
   const D = X.cols;
   const H = opts.hidden ?? MLP_DEFAULTS.hidden;
@@ -182,22 +260,12 @@ function trainMlp(X: Matrix, labels: Int32Array, K: number, rows: Int32Array, op
   const { fit, val } = innerSplit(rows, labels, K, share, rng);
   const fitRows = val.length > 0 ? fit : rows;
 
-  // He initialisation for the ReLU layer, Glorot-ish for the output layer; biases zero.
-  const W1 = new Float32Array(D * H);
-  const W2 = new Float32Array(H * K);
-  const s1 = Math.sqrt(2 / D);
-  const s2 = Math.sqrt(1 / H);
-  for (let i = 0; i < W1.length; i++) W1[i] = gaussian(rng) * s1;
-  for (let i = 0; i < W2.length; i++) W2[i] = gaussian(rng) * s2;
-  const b1 = new Float32Array(H);
-  const b2 = new Float32Array(K);
-  const params = [W1, b1, W2, b2];
-  const decays = [true, false, true, false];
-  const grads = params.map((p) => new Float32Array(p.length));
-  const m1 = params.map((p) => new Float32Array(p.length));
-  const m2 = params.map((p) => new Float32Array(p.length));
-  const best = params.map((p) => Float32Array.from(p));
-  const [gW1, gb1, gW2, gb2] = grads;
+  const params = initParams(D, H, K, rng);
+  const zeros = (): Params => params.map((w) => new Float32Array(w.length)) as Params;
+  const grads = zeros();
+  const m1 = zeros();
+  const m2 = zeros();
+  const best = params.map((w) => Float32Array.from(w)) as Params;
 
   const h = new Float32Array(B * H);
   const dh = new Float32Array(H);
@@ -215,52 +283,12 @@ function trainMlp(X: Matrix, labels: Int32Array, K: number, rows: Int32Array, op
       for (const g of grads) g.fill(0);
       for (let r = 0; r < nb; r++) {
         const i = order[start + r];
-        const x = X.data.subarray(i * D, (i + 1) * D);
-        const hr = h.subarray(r * H, (r + 1) * H);
-        forward(x, W1, b1, W2, b2, D, H, K, hr, p);
-        // dL/dlogits = p − onehot, averaged over the batch.
-        p[labels[i]] -= 1;
-        for (let k = 0; k < K; k++) p[k] /= nb;
-        dh.fill(0);
-        for (let j = 0; j < H; j++) {
-          const hj = hr[j];
-          if (hj <= 0) continue;
-          let s = 0;
-          const o = j * K;
-          for (let k = 0; k < K; k++) { gW2[o + k] += hj * p[k]; s += W2[o + k] * p[k]; }
-          dh[j] = s;
-        }
-        for (let k = 0; k < K; k++) gb2[k] += p[k];
-        for (let j = 0; j < H; j++) gb1[j] += dh[j];
-        for (let d = 0; d < D; d++) {
-          const xd = x[d];
-          if (xd === 0) continue;
-          const o = d * H;
-          for (let j = 0; j < H; j++) gW1[o + j] += xd * dh[j];
-        }
+        accumulateGradient(X.data.subarray(i * D, (i + 1) * D), labels[i], nb, params, grads, D, H, K, h.subarray(r * H, (r + 1) * H), p, dh);
       }
-      step++;
-      const c1 = 1 / (1 - Math.pow(ADAM_BETA1, step));
-      const c2 = 1 / (1 - Math.pow(ADAM_BETA2, step));
-      for (let t = 0; t < params.length; t++) {
-        const w = params[t], g = grads[t], a = m1[t], v = m2[t];
-        const decay = decays[t] ? 1 - lr * wd : 1;
-        for (let q = 0; q < w.length; q++) {
-          const gq = g[q];
-          a[q] = ADAM_BETA1 * a[q] + (1 - ADAM_BETA1) * gq;
-          v[q] = ADAM_BETA2 * v[q] + (1 - ADAM_BETA2) * gq * gq;
-          w[q] = w[q] * decay - (lr * a[q] * c1) / (Math.sqrt(v[q] * c2) + ADAM_EPSILON);
-        }
-      }
+      adamwStep(params, grads, m1, m2, ++step, lr, wd);
     }
     if (val.length === 0) continue; // too few examples to hold any out: run all epochs
-    let loss = 0;
-    const hv = new Float32Array(H);
-    for (const i of val) {
-      forward(X.data.subarray(i * D, (i + 1) * D), W1, b1, W2, b2, D, H, K, hv, p);
-      loss -= Math.log(p[labels[i]] + LOG_EPSILON);
-    }
-    loss /= val.length;
+    const loss = validationLoss(X, labels, val, params, H, K, p);
     if (loss < bestLoss - 1e-6) {
       bestLoss = loss;
       since = 0;

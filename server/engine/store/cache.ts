@@ -20,48 +20,31 @@
  * Errors that are not corruption (locked by another process, permissions) are thrown unchanged.
  *
  * The API is synchronous. Not safe for concurrent use of one instance from worker threads; several processes
- * may open the same file: each transaction holds the file's lock, others wait (up to `BUSY_TIMEOUT_MS`).
+ * may open the same file: each transaction holds the file's lock, others wait (up to `BUSY_TIMEOUT_MS`, cacheDb.ts).
+ *
+ * Modules: opening, checking and moving aside `cacheDb.ts`; reviews and their reviews.json mirror `reviews.ts`; the state
+ * folder `stateDir.ts`; the tables' use here.
  */
-import { SqliteDb } from './sqlite';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFingerprint } from '../dataset/hash';
-import { writeFileSafe } from '../dataset/safeWrite';
+import type { SqliteDb } from './sqlite';
+import { openCacheDb, type IntegrityCheck } from './cacheDb';
+import { deleteReview, importReviewsFile, isReviewDecision, reviewsInDb, upsertReviews, writeReviewsMirror } from './reviews';
+import type { ReviewDecision, ReviewRecord } from './reviews';
 import { ensureStateGitignore, resolveStateDir } from './stateDir';
 
+// Public names that moved to the modules above, re-exported where callers (tests, bench/, branches in flight) import them.
 export { STATE_DIR, StateDirError, resolveStateDir, userCacheRoot, type StateDir } from './stateDir';
+export { APPLICATION_ID, SCHEMA_VERSION } from './cacheDb';
+export type { ReviewDecision, ReviewRecord } from './reviews';
+
 export const CACHE_FILE = 'cache.db';
 export const REVIEWS_FILE = 'reviews.json';
 
-/** Bump when the schema changes incompatibly; a file with another version is moved aside and rebuilt. */
-export const SCHEMA_VERSION = 1;
-/** `PRAGMA application_id` marking the file as ours ('LLNT'). */
-export const APPLICATION_ID = 0x4c4c4e54;
-/**
- * How long a statement waits for another process's lock before failing with SQLITE_BUSY. Locks are held for
- * one transaction (milliseconds), so a long wait means a stuck process; a dead one is detected at once.
- */
-const BUSY_TIMEOUT_MS = 120_000;
 /** Embeddings no run has used for this long are deleted (`pruneUnusedEmbeddings`). */
 export const UNUSED_EMBEDDING_TTL_MS = 30 * 24 * 3600 * 1000;
 /** A used row's last-use time is rewritten at most this often. */
 const TOUCH_EVERY_MS = 24 * 3600 * 1000;
-/** The first 16 bytes of every SQLite 3 database file. */
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-/** Version of the reviews.json format. */
-const REVIEWS_FORMAT_VERSION = 1;
-
-/** A person's decision about one image's label. */
-export type ReviewDecision = { readonly kind: 'correct' } | { readonly kind: 'relabelled'; readonly to: string };
-
-/** A stored review: the decision, the path the image had when it was reviewed, and when. */
-export interface ReviewRecord {
-  readonly decision: ReviewDecision;
-  /** Path relative to the dataset root when the decision was made (informative; the key is the hash). */
-  readonly path: string;
-  /** When the decision was made, ms since the epoch. */
-  readonly updatedMs: number;
-}
 
 /** One file-index row. */
 export interface FileEntryRow extends FileFingerprint {
@@ -91,58 +74,8 @@ export interface CacheOpenOptions {
    * Integrity check run on open: 'full' = `PRAGMA integrity_check` (default), 'quick' =
    * `PRAGMA quick_check` (skips index/table consistency; much faster on large files), 'off'.
    */
-  readonly check?: 'full' | 'quick' | 'off';
+  readonly check?: IntegrityCheck;
 }
-
-/** Thrown inside `open` when the file is readable SQLite but not usable by us. */
-class CorruptCacheError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CorruptCacheError';
-  }
-}
-
-/** SQLite error codes that mean "the file is damaged or not a database". */
-function isCorruption(err: unknown): boolean {
-  if (err instanceof CorruptCacheError) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
-}
-
-const SCHEMA_SQL = `
-CREATE TABLE files (
-  path TEXT PRIMARY KEY,
-  size INTEGER NOT NULL,
-  mtime_ms REAL NOT NULL,
-  hash TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE embeddings (
-  hash TEXT NOT NULL,
-  model_key TEXT NOT NULL,
-  dim INTEGER NOT NULL,
-  vector BLOB NOT NULL,
-  created_ms INTEGER NOT NULL,
-  PRIMARY KEY (hash, model_key)
-) WITHOUT ROWID;
-CREATE INDEX embeddings_by_model ON embeddings (model_key);
-CREATE TABLE decode_info (
-  hash TEXT PRIMARY KEY,
-  quality TEXT,
-  error TEXT
-) WITHOUT ROWID;
-CREATE TABLE reviews (
-  hash TEXT PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('correct', 'relabelled')),
-  relabel_to TEXT,
-  path TEXT NOT NULL,
-  updated_ms INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE results (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  json TEXT NOT NULL,
-  created_ms INTEGER NOT NULL
-);
-`;
 
 /** Bytes of `v` as a Buffer view (no copy). */
 function float32ToBlob(v: Float32Array): Buffer {
@@ -156,28 +89,6 @@ function blobToFloat32(b: Uint8Array): Float32Array {
   return out;
 }
 
-function timestampForFileName(d: Date): string {
-  return d.toISOString().replace(/[:.]/g, '-');
-}
-
-/** Write `text` to `file` atomically and safely: the one safe write (exclusive random temp, fsync, rename, no link followed). */
-function writeFileAtomic(file: string, text: string): void {
-  writeFileSafe(file, text);
-}
-
-function isReviewDecision(x: unknown): x is ReviewDecision {
-  if (typeof x !== 'object' || x === null) return false;
-  const o = x as { kind?: unknown; to?: unknown };
-  return o.kind === 'correct' || (o.kind === 'relabelled' && typeof o.to === 'string' && o.to.length > 0);
-}
-
-/** The on-disk shape of reviews.json (sorted by path, then hash, so diffs stay small). */
-interface ReviewsFile {
-  version: number;
-  note: string;
-  reviews: Array<{ hash: string; path: string; decision: 'correct' | 'relabelled'; to?: string; updatedAt: string }>;
-}
-
 export class AnalysisCache {
   private closed = false;
 
@@ -189,7 +100,6 @@ export class AnalysisCache {
     readonly dbPath: string,
     /** Absolute path of reviews.json. */
     readonly reviewsPath: string,
-    private readonly log: (msg: string) => void,
   ) {}
 
   /**
@@ -206,99 +116,12 @@ export class AnalysisCache {
     if (!state.inDataset) log(`LabelLint: ${state.reason}; its cache is kept in ${dir}.`);
     else ensureStateGitignore(root, dir);
     const dbPath = path.join(dir, CACHE_FILE);
-    let db: SqliteDb;
-    try {
-      db = AnalysisCache.openDb(dbPath, check, log);
-    } catch (err) {
-      if (!isCorruption(err)) throw err;
-      const aside = AnalysisCache.moveAside(dbPath);
-      const why = err instanceof Error ? err.message : String(err);
-      log(`LabelLint cache ${dbPath} was unusable (${why}); moved it to ${aside} and started a fresh cache.`);
-      db = AnalysisCache.openDb(dbPath, 'off', log);
-    }
-    const cache = new AnalysisCache(db, root, dbPath, path.join(dir, REVIEWS_FILE), log);
-    cache.syncReviewsFromFile();
+    const db = openCacheDb(dbPath, check, log);
+    const cache = new AnalysisCache(db, root, dbPath, path.join(dir, REVIEWS_FILE));
+    importReviewsFile(db, cache.reviewsPath, log);
     return cache;
   }
 
-  /** Open `dbPath`, check it, create or verify the schema. Closes the handle before throwing. */
-  private static openDb(dbPath: string, check: 'full' | 'quick' | 'off', log: (msg: string) => void): SqliteDb {
-    AnalysisCache.checkHeader(dbPath);
-    const onWait = (holder: string): void =>
-      log(`LabelLint cache ${dbPath} is in use by ${holder}; waiting up to ${BUSY_TIMEOUT_MS / 1000} s for it.`);
-    const db = SqliteDb.open(dbPath, { busyTimeoutMs: BUSY_TIMEOUT_MS, onWait });
-    try {
-      // The first statement reads the header: a file that is not SQLite fails here with SQLITE_NOTADB.
-      // Rollback journal, synchronous=FULL: the WASM VFS has no shared memory, so no WAL (see ./sqlite.ts).
-      db.pragma('journal_mode = DELETE');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = OFF');
-      if (check !== 'off') {
-        const rows = db.pragma(check === 'full' ? 'integrity_check' : 'quick_check');
-        const msgs = rows.map((r) => String(Object.values(r)[0]));
-        if (!(msgs.length === 1 && msgs[0] === 'ok')) {
-          throw new CorruptCacheError(`integrity check failed: ${msgs.slice(0, 3).join('; ')}`);
-        }
-      }
-      db.transaction(() => {
-        const version = Number(db.pragmaValue('user_version'));
-        const appId = Number(db.pragmaValue('application_id'));
-        const tableCount = (
-          db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }
-        ).n;
-        if (version === 0 && appId === 0 && tableCount === 0) {
-          db.exec(SCHEMA_SQL);
-          db.pragma(`application_id = ${APPLICATION_ID}`);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        } else if (appId !== APPLICATION_ID) {
-          throw new CorruptCacheError(`not a LabelLint cache (application_id ${appId})`);
-        } else if (version !== SCHEMA_VERSION) {
-          throw new CorruptCacheError(`unknown cache schema version ${version} (this LabelLint uses ${SCHEMA_VERSION})`);
-        }
-      }, 'immediate');
-      return db;
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-  }
-
-  /**
-   * A non-empty file must start with the SQLite header. SQLite itself silently treats some short garbage
-   * files as empty databases and overwrites them; this check makes those go through the move-aside path.
-   */
-  private static checkHeader(dbPath: string): void {
-    let fd: number;
-    try {
-      fd = fs.openSync(dbPath, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    try {
-      const head = Buffer.alloc(SQLITE_HEADER.length);
-      const n = fs.readSync(fd, head, 0, head.length, 0);
-      if (n > 0 && !(n === head.length && head.equals(SQLITE_HEADER))) {
-        throw new CorruptCacheError('file does not start with the SQLite header');
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  /** Rename cache.db (and its -wal/-shm) to `cache.db.corrupt-<timestamp>[-n]`; returns the new main path. */
-  private static moveAside(dbPath: string): string {
-    const base = `${dbPath}.corrupt-${timestampForFileName(new Date())}`;
-    let target = base;
-    for (let n = 1; fs.existsSync(target); n++) target = `${base}-${n}`;
-    fs.renameSync(dbPath, target);
-    for (const suffix of ['-wal', '-shm', '-journal']) {
-      if (fs.existsSync(dbPath + suffix)) fs.renameSync(dbPath + suffix, target + suffix);
-    }
-    return target;
-  }
-
-  /** Keep the cache (and temp/aside files) out of git while reviews.json stays committable. */
   private assertOpen(): void {
     if (this.closed) throw new Error('AnalysisCache is closed');
   }
@@ -467,14 +290,11 @@ export class AnalysisCache {
     return n;
   }
 
-  // ---------------------------------------------------------------- reviews
+  // ---------------------------------------------------------------- reviews (reviews.ts)
 
   /** Record a decision for the image with content `hash` (last seen at `path`); rewrites reviews.json. */
   setReview(hash: string, decision: ReviewDecision, path: string): void {
-    this.assertOpen();
-    if (!isReviewDecision(decision)) throw new TypeError(`invalid review decision: ${JSON.stringify(decision)}`);
-    this.upsertReviews([[hash, { decision, path, updatedMs: Date.now() }]]);
-    this.writeReviewsFile();
+    this.setReviews([{ hash, decision, path }]);
   }
 
   /** Record many decisions in one transaction and one reviews.json rewrite (use for bulk actions). */
@@ -484,130 +304,21 @@ export class AnalysisCache {
       if (!isReviewDecision(r.decision)) throw new TypeError(`invalid review decision: ${JSON.stringify(r.decision)}`);
     }
     const now = Date.now();
-    this.upsertReviews(rows.map((r) => [r.hash, { decision: r.decision, path: r.path, updatedMs: now }] as const));
-    this.writeReviewsFile();
+    upsertReviews(this.db, rows.map((r) => [r.hash, { decision: r.decision, path: r.path, updatedMs: now }] as const));
+    writeReviewsMirror(this.db, this.reviewsPath);
   }
 
   /** Every stored review, keyed by content hash. */
   getReviews(): Map<string, ReviewRecord> {
     this.assertOpen();
-    const rows = this.db.prepare('SELECT hash, kind, relabel_to, path, updated_ms FROM reviews').all() as Array<{
-      hash: string;
-      kind: string;
-      relabel_to: string | null;
-      path: string;
-      updated_ms: number;
-    }>;
-    const out = new Map<string, ReviewRecord>();
-    for (const r of rows) {
-      const decision: ReviewDecision =
-        r.kind === 'relabelled' ? { kind: 'relabelled', to: r.relabel_to ?? '' } : { kind: 'correct' };
-      out.set(r.hash, { decision, path: r.path, updatedMs: r.updated_ms });
-    }
-    return out;
+    return reviewsInDb(this.db);
   }
 
   /** Forget the decision for `hash` (no-op when none); rewrites reviews.json. */
   clearReview(hash: string): void {
     this.assertOpen();
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM reviews WHERE hash = ?').run(hash);
-    }, 'immediate');
-    this.writeReviewsFile();
-  }
-
-  private upsertReviews(entries: ReadonlyArray<readonly [string, ReviewRecord]>): void {
-    const stmt = this.db.prepare(
-      'INSERT OR REPLACE INTO reviews (hash, kind, relabel_to, path, updated_ms) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.db.transaction(() => {
-      for (const [hash, r] of entries) {
-        stmt.run(hash, r.decision.kind, r.decision.kind === 'relabelled' ? r.decision.to : null, r.path, r.updatedMs);
-      }
-    }, 'immediate');
-  }
-
-  /** Rewrite reviews.json from the database (atomically). */
-  private writeReviewsFile(): void {
-    const reviews = [...this.getReviews()].map(([hash, r]) => ({
-      hash,
-      path: r.path,
-      decision: r.decision.kind,
-      ...(r.decision.kind === 'relabelled' ? { to: r.decision.to } : {}),
-      updatedAt: new Date(r.updatedMs).toISOString(),
-    }));
-    reviews.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-    const file: ReviewsFile = {
-      version: REVIEWS_FORMAT_VERSION,
-      note: 'LabelLint review decisions, keyed by the sha256 of the image bytes. Safe to commit.',
-      reviews,
-    };
-    writeFileAtomic(this.reviewsPath, JSON.stringify(file, null, 2) + '\n');
-  }
-
-  /**
-   * Import from reviews.json every review the database lacks or holds an older version of, then rewrite
-   * the file if it and the database disagree. An unreadable reviews.json is moved aside (never deleted).
-   */
-  private syncReviewsFromFile(): void {
-    const fromFile = this.readReviewsFile();
-    const inDb = this.getReviews();
-    const toImport: Array<[string, ReviewRecord]> = [];
-    for (const [hash, rec] of fromFile) {
-      const cur = inDb.get(hash);
-      if (cur === undefined || cur.updatedMs < rec.updatedMs) toImport.push([hash, rec]);
-    }
-    if (toImport.length > 0) {
-      this.upsertReviews(toImport);
-      this.log(`LabelLint imported ${toImport.length} review decision(s) from ${this.reviewsPath}.`);
-    }
-    const merged = this.getReviews();
-    const same =
-      fromFile.size === merged.size &&
-      [...merged].every(([h, r]) => {
-        const f = fromFile.get(h);
-        return f !== undefined && f.updatedMs === r.updatedMs && JSON.stringify(f.decision) === JSON.stringify(r.decision);
-      });
-    if (!same && (merged.size > 0 || fs.existsSync(this.reviewsPath))) this.writeReviewsFile();
-  }
-
-  private readReviewsFile(): Map<string, ReviewRecord> {
-    const out = new Map<string, ReviewRecord>();
-    let text: string;
-    try {
-      text = fs.readFileSync(this.reviewsPath, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
-      throw err;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      const aside = `${this.reviewsPath}.invalid-${timestampForFileName(new Date())}`;
-      fs.renameSync(this.reviewsPath, aside);
-      this.log(`LabelLint could not parse ${this.reviewsPath} (${(err as Error).message}); moved it to ${aside}.`);
-      return out;
-    }
-    const list = (parsed as { reviews?: unknown } | null)?.reviews;
-    if (!Array.isArray(list)) return out;
-    let skipped = 0;
-    for (const e of list as unknown[]) {
-      const o = e as { hash?: unknown; path?: unknown; decision?: unknown; to?: unknown; updatedAt?: unknown } | null;
-      const decision = { kind: o?.decision, ...(o?.decision === 'relabelled' ? { to: o?.to } : {}) };
-      const updatedMs = typeof o?.updatedAt === 'string' ? Date.parse(o.updatedAt) : 0;
-      if (typeof o?.hash !== 'string' || !/^[0-9a-f]{64}$/.test(o.hash) || !isReviewDecision(decision)) {
-        skipped++;
-        continue;
-      }
-      out.set(o.hash, {
-        decision,
-        path: typeof o.path === 'string' ? o.path : '',
-        updatedMs: Number.isFinite(updatedMs) ? updatedMs : 0,
-      });
-    }
-    if (skipped > 0) this.log(`LabelLint skipped ${skipped} malformed entr(y/ies) in ${this.reviewsPath}.`);
-    return out;
+    deleteReview(this.db, hash);
+    writeReviewsMirror(this.db, this.reviewsPath);
   }
 
   // ---------------------------------------------------------------- results

@@ -16,7 +16,7 @@ import {
   MISSING_CLASS_THRESHOLD,
   TINY_VALUE,
 } from './constants';
-import { argsortStable, identity, pairwiseSum, roundHalfEven, rounderFor, rowArgmax, type PredProbs } from './numeric';
+import { identity, pairwiseSum, roundHalfEven, roundPreservingRowTotals, rounderFor, rowArgmax, type PredProbs } from './numeric';
 import { validateInputs, validateLabels, validateSquare } from './validate';
 
 export type { PredProbs } from './numeric';
@@ -288,34 +288,6 @@ export function calibrate(cj: Float64Array, counts: Float64Array, k: number): Fl
   const total = Math.max(pairwiseSum(out, 0, k * k, 1, identity), TINY_VALUE);
   for (let t = 0; t < k * k; t++) out[t] = (out[t] / total) * n;
   return roundPreservingRowTotals(out, k);
-}
-
-/** cleanlab `round_preserving_row_totals`: round each row so its integer sum equals its rounded float sum. */
-export function roundPreservingRowTotals(m: Float64Array, k: number): Float64Array {
-  const out = new Float64Array(k * k);
-  const floats = new Float64Array(k);
-  const ints = new Float64Array(k);
-  const keys = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      floats[j] = m[i * k + j];
-      ints[j] = roundHalfEven(floats[j]);
-    }
-    const origSum = roundHalfEven(pairwiseSum(floats, 0, k, 1, identity));
-    let intSum = roundHalfEven(pairwiseSum(ints, 0, k, 1, identity));
-    while (Math.abs(intSum - origSum) > FLOATING_POINT_COMPARISON) {
-      const diff = roundHalfEven(origSum - intSum);
-      const inc = diff < 0 ? -1 : 1;
-      const changes = Math.min(Math.abs(diff), k);
-      for (let j = 0; j < k; j++) keys[j] = floats[j] - ints[j];
-      const order = argsortStable(keys);
-      if (inc === 1) order.reverse(); // largest rounding loss first
-      for (let t = 0; t < changes; t++) ints[order[t]] += inc;
-      intSum = roundHalfEven(pairwiseSum(ints, 0, k, 1, identity));
-    }
-    out.set(ints, i * k);
-  }
-  return out;
 }
 
 export function normalizeJoint(cal: Float64Array): Float64Array {

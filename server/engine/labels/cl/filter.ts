@@ -10,10 +10,9 @@ import {
   countLabelIssues,
   labelCounts,
   predictionMatchesGiven,
-  roundPreservingRowTotals,
   type ClassBuckets,
 } from './count';
-import { identity, pairwiseSum, rounderFor, rowArgmax, smallestStable, type PredProbs } from './numeric';
+import { identity, pairwiseSum, roundPreservingRowTotals, rounderFor, rowArgmax, smallestStable, type PredProbs } from './numeric';
 import { checkMethod, labelQualityScores, orderIssues, type RankMethod } from './rank';
 import { validateInputs, validateSquare } from './validate';
 

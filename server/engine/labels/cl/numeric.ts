@@ -1,7 +1,9 @@
 /**
  * Private numeric helpers that reproduce NumPy's arithmetic where it changes results:
- * float32 rounding, pairwise summation, round-half-to-even. Not exported from index.ts.
+ * float32 rounding, pairwise summation, round-half-to-even, and cleanlab's row-total-preserving rounding
+ * (`internal/util.py`). Not exported from index.ts.
  */
+import { FLOATING_POINT_COMPARISON } from './constants';
 
 /** N×K model probabilities, row-major. Float32 inputs are computed in float32 like NumPy would. */
 export type PredProbs = Float32Array | Float64Array;
@@ -158,4 +160,32 @@ function swap(a: Float64Array, i: number, j: number): void {
   const t = a[i];
   a[i] = a[j];
   a[j] = t;
+}
+
+/** cleanlab `round_preserving_row_totals`: round each row so its integer sum equals its rounded float sum. */
+export function roundPreservingRowTotals(m: Float64Array, k: number): Float64Array {
+  const out = new Float64Array(k * k);
+  const floats = new Float64Array(k);
+  const ints = new Float64Array(k);
+  const keys = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      floats[j] = m[i * k + j];
+      ints[j] = roundHalfEven(floats[j]);
+    }
+    const origSum = roundHalfEven(pairwiseSum(floats, 0, k, 1, identity));
+    let intSum = roundHalfEven(pairwiseSum(ints, 0, k, 1, identity));
+    while (Math.abs(intSum - origSum) > FLOATING_POINT_COMPARISON) {
+      const diff = roundHalfEven(origSum - intSum);
+      const inc = diff < 0 ? -1 : 1;
+      const changes = Math.min(Math.abs(diff), k);
+      for (let j = 0; j < k; j++) keys[j] = floats[j] - ints[j];
+      const order = argsortStable(keys);
+      if (inc === 1) order.reverse(); // largest rounding loss first
+      for (let t = 0; t < changes; t++) ints[order[t]] += inc;
+      intSum = roundHalfEven(pairwiseSum(ints, 0, k, 1, identity));
+    }
+    out.set(ints, i * k);
+  }
+  return out;
 }

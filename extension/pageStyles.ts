@@ -1,6 +1,7 @@
 /**
  * The report's stylesheet. Every colour is a `--vscode-*` variable (with a fallback for the
- * browser test page), so the view follows the theme. Served inline in a nonce'd <style> by `page.ts`.
+ * browser test page), so the view follows the theme. Served inline in a nonce'd <style> by `page.ts`; the class
+ * names are the ones `webview/` builds its DOM with.
  */
 export const REPORT_CSS = String.raw`
 :root { color-scheme: light dark; }

@@ -2,9 +2,10 @@
  * The report page shell: CSP (`default-src 'none'`, nonce'd style and module script, images only
  * from the webview resource origin), the stylesheet, an empty #app and one module script.
  * Pure string building with no data in it (data arrive by postMessage), so it is safe and testable;
- * the host (`extension/panel.ts`) and the browser test both use it.
+ * the host (`panel.ts`) and the browser test both use it. Host code: it runs in the extension host,
+ * which sets `webview.html`; the page's scripts are `webview/` (they never see this module).
  */
-import { REPORT_CSS } from './styles.js';
+import { REPORT_CSS } from './pageStyles';
 
 export interface PageOptions {
   /** `webview.cspSource`. */
