@@ -4,8 +4,8 @@
  */
 import * as path from 'node:path';
 import type { EditPlan, Position } from '../../protocol/lsp';
-import type { DecisionAction, JournalOp, PathDecision, Splice } from './journal';
-import { sha256, applySplices } from './journal';
+import type { DecisionAction, JournalOp, PathDecision, Splice } from './journalFormat';
+import { sha256, applySplices } from './journalOps';
 import { lineStarts } from './csv';
 import { uriToPath } from './uris';
 import { bomLength, decodeCsv } from '../engine/dataset/csvCodec';

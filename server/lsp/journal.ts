@@ -4,178 +4,46 @@
  * dataset's state folder (`<root>/.labellint/`, or the per-user folder of a read-only dataset: the store's one rule,
  * engine/store/stateDir.ts), created by the first decision (an unanalysed or empty folder gets nothing). A
  * `.labellint` that is a symbolic link is neither read nor written through: decisions are refused with the reason.
- *
- * Each decision is one entry (a bulk action is one entry) holding the operations that carry it out:
- * - `move`   rename a file root-relative `from` → `to`; never overwrites (the target must be free);
- * - `patch`  byte splices of one file (the labels CSV), with sha256 of the whole file before and after,
- *            so undo restores the bytes exactly and refuses when the file changed since;
- * - `review` a "label is correct" review for a content hash (written through to the engine's review store).
+ * The file format is `journalFormat.ts`; the operations on the dataset (move, patch, review), confined to the root,
+ * are `journalOps.ts`; this module keeps the history (undo and redo stacks) and recovers from crashes.
  *
  * Write-ahead: the `do` line (the entry with all its operations) is flushed before the first operation,
  * `done` after the last. Undo writes `undo` before reverting and `undone` after; redo `redo`/`redone`.
  * On open, an interrupted transition is rolled back operation by operation (each operation can tell from
- * the file system whether it landed), and an `aborted` / `undone` / `redone` line closes it, so the
- * folder is always left as it was before the interrupted step. Nothing here imports VS Code.
+ * the file system whether it landed: a moved file must be where the journal says, with the size it recorded),
+ * and an `aborted` / `undone` / `redone` line closes it, so the folder is left as it was before the interrupted
+ * step. Only a journal written for this folder is rolled back (its header names the root's real path): one that
+ * came with a copied or downloaded dataset is reported, not acted on.
+ *
+ * A journal is input like any file in a dataset: an entry whose paths are not confined to the root (absolute,
+ * `..`, through a link that leads elsewhere, into the state folder) or that is malformed is ignored with a message
+ * naming the file and the entry (`ignored`), never carried out, undone or redone. Nothing here imports VS Code.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureStateGitignore, locateStateDir, resolveStateDir, stateDir, StateDirError, type StateDirLocation } from '../engine/store/stateDir';
+import { appendJournalLine, JOURNAL_FILE, JournalError, parseEntry, rawEntryId, rawEntryMessage, readJournalText, readLine, type DecisionAction, type JournalEntry, type JournalOp, type Line, type PathDecision } from './journalFormat';
+import { DatasetOps, exists, opLabel, type DatasetOpsOptions } from './journalOps';
 
-export const JOURNAL_FILE = 'journal.jsonl';
-export const JOURNAL_VERSION = 1;
+// The journal's names, from their homes, for callers and branches that import them from here.
+export { JOURNAL_FILE, JOURNAL_VERSION, JournalError } from './journalFormat';
+export type { DecisionAction, JournalEntry, JournalOp, MoveOp, PatchOp, PathDecision, ReviewOp, Splice } from './journalFormat';
+export { applySplices, invertSplices, sha256, type ReviewStore } from './journalOps';
 
-export type DecisionAction = 'relabel' | 'quarantine' | 'correct';
-
-export interface MoveOp {
-  readonly op: 'move';
-  /** Root-relative, `/` separators. */
-  readonly from: string;
-  readonly to: string;
-}
-
-export interface Splice {
-  /** Byte offset in the file the splice applies to. */
-  readonly offset: number;
-  /** Bytes removed (base64). */
-  readonly remove: string;
-  /** Bytes inserted (base64). */
-  readonly insert: string;
-}
-
-export interface PatchOp {
-  readonly op: 'patch';
-  /** Root-relative path of the file (the labels CSV may also live outside the root: then absolute). */
-  readonly file: string;
-  /** Non-overlapping splices in ascending offset order, offsets in the file as it was before. */
-  readonly splices: readonly Splice[];
-  readonly sha256Before: string;
-  readonly sha256After: string;
-}
-
-export interface ReviewOp {
-  readonly op: 'review';
-  readonly path: string;
-  readonly hash: string;
-}
-
-export type JournalOp = MoveOp | PatchOp | ReviewOp;
-
-/** What the decision was about one image (keyed by the path the image had in the analysed result). */
-export interface PathDecision {
-  readonly path: string;
-  readonly action: DecisionAction;
-  /** relabel: the new class. */
-  readonly label?: string;
-  /** relabel (ImageFolder) / quarantine: where the file went. */
-  readonly newPath?: string;
-}
-
-export interface JournalEntry {
-  readonly id: number;
-  /** ISO time of the decision. */
-  readonly time: string;
-  readonly action: DecisionAction;
-  /** What a person reads: "Relabelled 00131.png → trouser". */
-  readonly message: string;
-  readonly decisions: readonly PathDecision[];
-  readonly ops: readonly JournalOp[];
-}
-
-type Line =
-  | { readonly type: 'header'; readonly version: number; readonly note: string }
-  | { readonly type: 'do'; readonly entry: JournalEntry }
-  | { readonly type: 'done' | 'aborted' | 'undo' | 'undone' | 'redo' | 'redone'; readonly id: number; readonly time?: string };
-
-/** Where "label is correct" reviews are stored (the engine cache and its reviews.json). */
-export interface ReviewStore {
-  setCorrect(entries: readonly { readonly hash: string; readonly path: string }[]): void;
-  clearCorrect(hashes: readonly string[]): void;
-}
-
-export interface JournalOptions {
-  readonly reviews?: ReviewStore;
+export interface JournalOptions extends DatasetOpsOptions {
   /** Called after each operation of a `record`, `undo` or `redo` lands (tests crash the process here). */
   readonly afterOp?: (entryId: number, opIndex: number) => void;
 }
 
-/** Thrown when a decision, undo or redo cannot be carried out; nothing was changed. */
-export class JournalError extends Error {
-  override name = 'JournalError';
-}
-
 type Status = 'applied' | 'undone' | 'aborted';
+type Step = 'do' | 'undo' | 'redo';
 
 export interface Recovery {
   readonly entry: JournalEntry;
   /** What was interrupted. */
-  readonly step: 'do' | 'undo' | 'redo';
+  readonly step: Step;
   /** Sentence for the user. */
   readonly message: string;
-}
-
-export function sha256(buf: Buffer): string {
-  return crypto.createHash('sha256').update(buf).digest('hex');
-}
-
-/** Applies non-overlapping ascending splices to `buf`; throws when a splice's removed bytes are not there. */
-export function applySplices(buf: Buffer, splices: readonly Splice[]): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const s of splices) {
-    const remove = Buffer.from(s.remove, 'base64');
-    if (s.offset < at || s.offset + remove.length > buf.length) throw new JournalError('overlapping or out-of-range splice');
-    if (!buf.subarray(s.offset, s.offset + remove.length).equals(remove)) throw new JournalError('the bytes to replace are not where they were');
-    parts.push(buf.subarray(at, s.offset), Buffer.from(s.insert, 'base64'));
-    at = s.offset + remove.length;
-  }
-  parts.push(buf.subarray(at));
-  return Buffer.concat(parts);
-}
-
-/** The splices that turn the result of `splices` back into the original (offsets in the result). */
-export function invertSplices(splices: readonly Splice[]): Splice[] {
-  let shift = 0;
-  return splices.map((s) => {
-    const removed = Buffer.from(s.remove, 'base64').length;
-    const inserted = Buffer.from(s.insert, 'base64').length;
-    const inv = { offset: s.offset + shift, remove: s.insert, insert: s.remove };
-    shift += inserted - removed;
-    return inv;
-  });
-}
-
-/** Writes `bytes` to `file` through a temp file in the same folder and a rename (keeps the file's mode). */
-function replaceFile(file: string, bytes: Buffer): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.labellint-${crypto.randomBytes(6).toString('hex')}.tmp`);
-  let mode: number | undefined;
-  try {
-    mode = fs.statSync(file).mode & 0o777;
-  } catch {
-    mode = undefined;
-  }
-  const fd = fs.openSync(tmp, 'wx', mode ?? 0o644);
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-function exists(abs: string): boolean {
-  try {
-    fs.lstatSync(abs);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The decision journal of one dataset root. Open with `Journal.open`; all methods are synchronous. */
@@ -189,16 +57,25 @@ export class Journal {
   private nextId = 1;
   /** The file ends in a torn line (a crash mid-write): the next line starts on a fresh line. */
   private needsNewline = false;
-  /** Interrupted steps found and rolled back by `open`. */
+  /** Interrupted steps found by `open`: rolled back, or (a journal written for another folder) only reported. */
   readonly recovered: Recovery[] = [];
+  /** Entries of the file that are not loaded (a path not confined to the root, a malformed entry): one sentence each. */
+  readonly ignored: string[] = [];
   /** The state folder (found without creating it), or why the dataset's `.labellint` is refused. */
   private at: StateDirLocation | StateDirError;
+  private readonly ops: DatasetOps;
+  /** Real path of the root: written into a new journal's header, compared with an existing one's. */
+  private readonly rootReal: string;
+  /** The root named by the file's header; null when the header names none (or there is no header). */
+  private origin: string | null = null;
 
   private constructor(
     readonly root: string,
     private readonly opts: JournalOptions,
   ) {
     this.at = locateState(root);
+    this.ops = new DatasetOps(root, opts);
+    this.rootReal = realPathOr(root);
   }
 
   /**
@@ -248,15 +125,18 @@ export class Journal {
   }
 
   /**
-   * Records a decision and carries it out: checks every operation first (a move's target must be free and its
-   * source present; a patch's file must have the expected hash), writes the entry, applies the operations,
-   * marks it done. If an operation fails part-way, the ones that landed are reverted and the entry is marked
-   * aborted; the error is rethrown. Returns the entry.
+   * Records a decision and carries it out: checks every operation first (its paths confined to the root, a move's
+   * target free and its source present, a patch's file with the expected hash), writes the entry, applies the
+   * operations, marks it done. If an operation fails part-way, the ones that landed are reverted and the entry is
+   * marked aborted; the error is rethrown. Returns the entry.
    */
   record(action: DecisionAction, message: string, decisions: readonly PathDecision[], ops: readonly JournalOp[]): JournalEntry {
     if (ops.length === 0) throw new JournalError('nothing to do');
-    for (const op of ops) this.checkForward(op);
-    const entry: JournalEntry = { id: this.nextId++, time: new Date().toISOString(), action, message, decisions, ops };
+    const entry: JournalEntry = { id: this.nextId, time: new Date().toISOString(), action, message, decisions, ops: this.ops.withSizes(ops) };
+    const bad = this.ops.entryProblem(entry);
+    if (bad) throw new JournalError(bad);
+    for (const op of entry.ops) this.ops.check(op, 'forward');
+    this.nextId++;
     this.append({ type: 'do', entry });
     this.entries.set(entry.id, entry);
     this.runForward(entry);
@@ -271,7 +151,7 @@ export class Journal {
   undo(): JournalEntry | null {
     const entry = this.peekUndo();
     if (!entry) return null;
-    for (const op of [...entry.ops].reverse()) this.checkBackward(op);
+    for (const op of [...entry.ops].reverse()) this.ops.check(op, 'backward');
     this.append({ type: 'undo', id: entry.id });
     this.runBackward(entry);
     this.append({ type: 'undone', id: entry.id });
@@ -285,7 +165,7 @@ export class Journal {
   redo(): JournalEntry | null {
     const entry = this.peekRedo();
     if (!entry) return null;
-    for (const op of entry.ops) this.checkForward(op);
+    for (const op of entry.ops) this.ops.check(op, 'forward');
     this.append({ type: 'redo', id: entry.id });
     this.runForward(entry);
     this.append({ type: 'redone', id: entry.id });
@@ -295,105 +175,11 @@ export class Journal {
     return entry;
   }
 
-  // ------------------------------------------------------------------ operations
-
-  private abs(rel: string): string {
-    return path.isAbsolute(rel) ? rel : path.join(this.root, ...rel.split('/'));
-  }
-
-  private checkForward(op: JournalOp): void {
-    if (op.op === 'move') {
-      if (!exists(this.abs(op.from))) throw new JournalError(`${op.from} is no longer there`);
-      if (exists(this.abs(op.to))) throw new JournalError(`${op.to} already exists (nothing is overwritten)`);
-    } else if (op.op === 'patch') {
-      const h = this.hashOf(op.file);
-      if (h !== op.sha256Before) throw new JournalError(`${path.basename(op.file)} changed since (its bytes are not what this step expects)`);
-    }
-  }
-
-  private checkBackward(op: JournalOp): void {
-    if (op.op === 'move') {
-      if (!exists(this.abs(op.to))) throw new JournalError(`${op.to} is no longer there (moved or deleted since)`);
-      if (exists(this.abs(op.from))) throw new JournalError(`${op.from} exists again (nothing is overwritten)`);
-    } else if (op.op === 'patch') {
-      const h = this.hashOf(op.file);
-      if (h !== op.sha256After) throw new JournalError(`${path.basename(op.file)} was edited since; undo would overwrite those edits`);
-    }
-  }
-
-  private hashOf(file: string): string | null {
-    try {
-      return sha256(fs.readFileSync(this.abs(file)));
-    } catch {
-      return null;
-    }
-  }
-
-  private forward(op: JournalOp): void {
-    if (op.op === 'move') {
-      const to = this.abs(op.to);
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      if (exists(to)) throw new JournalError(`${op.to} already exists (nothing is overwritten)`);
-      fs.renameSync(this.abs(op.from), to);
-    } else if (op.op === 'patch') {
-      const buf = fs.readFileSync(this.abs(op.file));
-      if (sha256(buf) !== op.sha256Before) throw new JournalError(`${path.basename(op.file)} changed while it was being edited`);
-      const out = applySplices(buf, op.splices);
-      if (sha256(out) !== op.sha256After) throw new JournalError(`the edit of ${path.basename(op.file)} does not give the planned bytes`);
-      replaceFile(this.abs(op.file), out);
-    } else {
-      this.opts.reviews?.setCorrect([{ hash: op.hash, path: op.path }]);
-    }
-  }
-
-  private backward(op: JournalOp): void {
-    if (op.op === 'move') {
-      const from = this.abs(op.from);
-      if (exists(from)) throw new JournalError(`${op.from} exists again (nothing is overwritten)`);
-      fs.mkdirSync(path.dirname(from), { recursive: true });
-      fs.renameSync(this.abs(op.to), from);
-    } else if (op.op === 'patch') {
-      const buf = fs.readFileSync(this.abs(op.file));
-      if (sha256(buf) !== op.sha256After) throw new JournalError(`${path.basename(op.file)} was edited since; undo would overwrite those edits`);
-      const out = applySplices(buf, invertSplices(op.splices));
-      if (sha256(out) !== op.sha256Before) throw new JournalError(`undoing the edit of ${path.basename(op.file)} does not restore its bytes`);
-      replaceFile(this.abs(op.file), out);
-    } else {
-      this.opts.reviews?.clearCorrect([op.hash]);
-    }
-  }
-
-  /** Whether `op` has landed, from the file system: true, false, or null when neither state matches. */
-  private landed(op: JournalOp): boolean | null {
-    if (op.op === 'move') {
-      const f = exists(this.abs(op.from));
-      const t = exists(this.abs(op.to));
-      return t && !f ? true : f && !t ? false : null;
-    }
-    if (op.op === 'patch') {
-      const h = this.hashOf(op.file);
-      return h === op.sha256After ? true : h === op.sha256Before ? false : null;
-    }
-    return null; // a review is idempotent: the caller sets it to the wanted state
-  }
-
-  /** Applies all ops; on failure reverts the ones that landed, marks the entry aborted and rethrows. */
+  /** Applies all ops; on failure the ones that landed are reverted, the entry is marked aborted (or undone again). */
   private runForward(entry: JournalEntry): void {
-    let n = 0;
     try {
-      for (const op of entry.ops) {
-        this.forward(op);
-        n++;
-        this.opts.afterOp?.(entry.id, n - 1);
-      }
+      this.ops.applyAll(entry.ops, 'forward', (i) => this.opts.afterOp?.(entry.id, i));
     } catch (err) {
-      for (const op of entry.ops.slice(0, n).reverse()) {
-        try {
-          this.backward(op);
-        } catch {
-          /* reported by the rethrow below; the journal keeps the entry for inspection */
-        }
-      }
       const wasRedo = this.status.get(entry.id) === 'undone';
       this.append({ type: wasRedo ? 'undone' : 'aborted', id: entry.id });
       if (!wasRedo) this.status.set(entry.id, 'aborted');
@@ -402,22 +188,9 @@ export class Journal {
   }
 
   private runBackward(entry: JournalEntry): void {
-    const ops = [...entry.ops].reverse();
-    let n = 0;
     try {
-      for (const op of ops) {
-        this.backward(op);
-        n++;
-        this.opts.afterOp?.(entry.id, n - 1);
-      }
+      this.ops.applyAll([...entry.ops].reverse(), 'backward', (i) => this.opts.afterOp?.(entry.id, i));
     } catch (err) {
-      for (const op of ops.slice(0, n).reverse()) {
-        try {
-          this.forward(op);
-        } catch {
-          /* see runForward */
-        }
-      }
       this.append({ type: 'redone', id: entry.id }); // still applied
       throw err;
     }
@@ -442,144 +215,169 @@ export class Journal {
     const file = path.join(state.dir, JOURNAL_FILE);
     const fresh = !exists(file);
     if (fresh && state.inDataset) ensureStateGitignore(this.root, state.dir);
-    // O_NOFOLLOW: a journal.jsonl that is a link is not written through (fails with ELOOP).
-    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | NOFOLLOW, 0o644);
-    try {
-      if (fresh) {
-        const header: Line = {
-          type: 'header',
-          version: JOURNAL_VERSION,
-          note: 'LabelLint decision journal (undo/redo history of this machine); see the README. Not meant to be committed.',
-        };
-        fs.writeSync(fd, `${JSON.stringify(header)}\n`);
-      }
-      if (this.needsNewline) fs.writeSync(fd, '\n');
-      this.needsNewline = false;
-      fs.writeSync(fd, `${JSON.stringify(line.type === 'do' ? line : { ...line, time: new Date().toISOString() })}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    appendJournalLine(file, line, { fresh, newline: this.needsNewline, rootReal: this.rootReal });
+    this.needsNewline = false;
+    if (fresh) this.origin = this.rootReal;
   }
 
+  /** Reads the file: entries that pass their checks build the history; the others are reported in `ignored`. */
   private load(): void {
     if (this.at instanceof StateDirError || !this.at.exists) return;
     let text: string;
     try {
-      text = readNoFollow(this.file);
+      text = readJournalText(this.file);
     } catch {
       return; // no journal yet (or a link, which is not read)
     }
     this.needsNewline = text.length > 0 && !text.endsWith('\n');
     /** The step in flight after the last line: which entry and which transition. */
-    let open: { id: number; step: 'do' | 'undo' | 'redo' } | null = null;
+    let open: { id: number; step: Step } | null = null;
+    let sawHeader = false;
+    const seen = new Set<number>();
     const lines = text.split('\n');
-    for (const raw of lines) {
-      if (raw.trim() === '') continue;
-      let line: Line;
-      try {
-        line = JSON.parse(raw) as Line;
-      } catch {
-        continue; // a torn last line from a crash mid-write: the step it began never started
-      }
-      if (line.type === 'header') continue;
-      if (line.type === 'do') {
-        const e = line.entry;
-        if (!e || typeof e.id !== 'number' || !Array.isArray(e.ops)) continue;
-        this.entries.set(e.id, e);
-        this.nextId = Math.max(this.nextId, e.id + 1);
-        open = { id: e.id, step: 'do' };
-        continue;
-      }
-      const id = line.id;
-      if (!this.entries.has(id)) continue;
-      switch (line.type) {
-        case 'done':
-        case 'redone':
-          if (this.status.get(id) !== 'applied') {
-            this.removeFrom(this.redoStack, id);
-            this.undoStack.push(id);
-            if (line.type === 'done') this.redoStack.length = 0;
-          }
-          this.status.set(id, 'applied');
-          open = null;
-          break;
-        case 'undone':
-          if (this.status.get(id) === 'applied') {
-            this.removeFrom(this.undoStack, id);
-            this.redoStack.push(id);
-          }
-          this.status.set(id, 'undone');
-          open = null;
-          break;
-        case 'aborted':
-          this.status.set(id, 'aborted');
-          open = null;
-          break;
-        case 'undo':
-        case 'redo':
-          open = { id, step: line.type };
-          break;
+    for (let n = 0; n < lines.length; n++) {
+      if (lines[n].trim() === '') continue;
+      const line = readLine(lines[n]);
+      if (line.kind === 'header') {
+        if (!sawHeader) this.origin = line.root;
+        sawHeader = true;
+      } else if (line.kind === 'do') {
+        const entry = this.admit(line.raw, n + 1, seen);
+        open = entry ? { id: entry.id, step: 'do' } : null;
+      } else if (line.kind === 'status' && this.entries.has(line.id)) {
+        open = this.replay(line.type, line.id);
       }
     }
     if (open) this.recover(open.id, open.step);
   }
 
-  private removeFrom(stack: number[], id: number): void {
-    const i = stack.lastIndexOf(id);
-    if (i >= 0) stack.splice(i, 1);
+  /** The entry of a `do` line when it passes the shape and path checks (then kept); else null, and why in `ignored`. */
+  private admit(raw: unknown, lineNo: number, seen: Set<number>): JournalEntry | null {
+    const id = rawEntryId(raw);
+    if (id !== null) this.nextId = Math.max(this.nextId, id + 1);
+    const parsed = parseEntry(raw);
+    const problem = typeof parsed === 'string' ? parsed : id !== null && seen.has(id) ? `its id ${id} is used by an earlier entry` : this.ops.entryProblem(parsed);
+    if (id !== null) seen.add(id);
+    if (problem === null && typeof parsed !== 'string') {
+      this.entries.set(parsed.id, parsed);
+      return parsed;
+    }
+    const message = rawEntryMessage(raw);
+    const which = id !== null ? `entry ${id}` : `the entry on line ${lineNo}`;
+    this.ignored.push(`${this.file}: ${which}${message !== null ? ` (${JSON.stringify(message.slice(0, 120))})` : ''} ignored: ${problem}. It is not carried out, undone or redone.`);
+    return null;
   }
 
-  /** Rolls an interrupted step back to the state before it. */
-  private recover(id: number, step: 'do' | 'undo' | 'redo'): void {
-    const entry = this.entries.get(id)!;
-    const problems: string[] = [];
-    if (step === 'undo') {
-      // Back to applied: redo what the interrupted undo reverted.
-      for (const op of entry.ops) {
-        const l = this.landed(op);
-        try {
-          if (l === false || op.op === 'review') this.forward(op);
-        } catch (err) {
-          problems.push(err instanceof Error ? err.message : String(err));
+  /** Applies one status line to the stacks; returns the step left in flight (an `undo` or `redo` without its end). */
+  private replay(type: Exclude<Line['type'], 'header' | 'do'>, id: number): { id: number; step: Step } | null {
+    switch (type) {
+      case 'done':
+      case 'redone':
+        if (this.status.get(id) !== 'applied') {
+          removeFrom(this.redoStack, id);
+          this.undoStack.push(id);
+          if (type === 'done') this.redoStack.length = 0;
         }
-        if (l === null && op.op !== 'review') problems.push(`cannot tell whether ${opLabel(op)} was undone`);
-      }
-      this.append({ type: 'redone', id });
-      this.status.set(id, 'applied');
-      if (!this.undoStack.includes(id)) this.undoStack.push(id);
-    } else {
-      // Back to before the step: revert what landed.
-      for (const op of [...entry.ops].reverse()) {
-        const l = this.landed(op);
-        try {
-          if (l === true || op.op === 'review') this.backward(op);
-        } catch (err) {
-          problems.push(err instanceof Error ? err.message : String(err));
+        this.status.set(id, 'applied');
+        return null;
+      case 'undone':
+        if (this.status.get(id) === 'applied') {
+          removeFrom(this.undoStack, id);
+          this.redoStack.push(id);
         }
-        if (l === null && op.op !== 'review') problems.push(`cannot tell whether ${opLabel(op)} happened`);
-      }
-      if (step === 'do') {
-        this.append({ type: 'aborted', id });
-        this.status.set(id, 'aborted');
-      } else {
-        this.append({ type: 'undone', id });
         this.status.set(id, 'undone');
-        if (!this.redoStack.includes(id)) this.redoStack.push(id);
-      }
+        return null;
+      case 'aborted':
+        this.status.set(id, 'aborted');
+        return null;
+      case 'undo':
+      case 'redo':
+        return { id, step: type };
     }
+  }
+
+  /**
+   * An interrupted step: rolled back to the state before it when this journal was written for this folder (its
+   * header names this root); a journal written elsewhere (a dataset copied or downloaded with its journal) is not
+   * acted on: the step is reported, the files are left as they are and nothing is written.
+   */
+  private recover(id: number, step: Step): void {
+    const entry = this.entries.get(id)!;
     const verb = step === 'do' ? '' : `${step} of `;
+    if (this.writtenElsewhere()) {
+      removeFrom(this.undoStack, id);
+      removeFrom(this.redoStack, id);
+      this.status.set(id, 'aborted');
+      const where = this.origin === null ? 'a journal that does not say which folder it was written for' : `a journal written for ${this.origin}`;
+      const message = `An interrupted ${verb}"${entry.message}" was found in ${this.file}, ${where}; it was not rolled back and the files were left as they are (check by hand: ${entry.ops.map(opLabel).slice(0, 5).join('; ')}${entry.ops.length > 5 ? '; …' : ''}).`;
+      this.recovered.push({ entry, step, message });
+      return;
+    }
+    const problems = step === 'undo' ? this.rollForward(entry) : this.rollBack(entry, step);
     const msg = `An interrupted ${verb}"${entry.message}" was rolled back${problems.length ? ` (check by hand: ${problems.join('; ')})` : ''}.`;
     this.recovered.push({ entry, step, message: msg });
   }
+
+  /** True when the journal lies in the dataset and its header does not name this root (copied, downloaded, older). */
+  private writtenElsewhere(): boolean {
+    return !(this.at instanceof StateDirError) && this.at.inDataset && this.origin !== this.rootReal;
+  }
+
+  /** An interrupted undo, back to applied: redo what it reverted. Returns what could not be told or done. */
+  private rollForward(entry: JournalEntry): string[] {
+    const problems: string[] = [];
+    for (const op of entry.ops) {
+      const l = this.ops.landed(op);
+      try {
+        if (l === false || op.op === 'review') this.ops.apply(op, 'forward');
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+      if (l === null && op.op !== 'review') problems.push(`cannot tell whether ${opLabel(op)} was undone`);
+    }
+    this.append({ type: 'redone', id: entry.id });
+    this.status.set(entry.id, 'applied');
+    if (!this.undoStack.includes(entry.id)) this.undoStack.push(entry.id);
+    return problems;
+  }
+
+  /** An interrupted do or redo, back to before it: revert what landed. Returns what could not be told or done. */
+  private rollBack(entry: JournalEntry, step: 'do' | 'redo'): string[] {
+    const problems: string[] = [];
+    for (const op of [...entry.ops].reverse()) {
+      const l = this.ops.landed(op);
+      try {
+        if (l === true || op.op === 'review') this.ops.apply(op, 'backward');
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+      if (l === null && op.op !== 'review') problems.push(`cannot tell whether ${opLabel(op)} happened`);
+    }
+    if (step === 'do') {
+      this.append({ type: 'aborted', id: entry.id });
+      this.status.set(entry.id, 'aborted');
+    } else {
+      this.append({ type: 'undone', id: entry.id });
+      this.status.set(entry.id, 'undone');
+      if (!this.redoStack.includes(entry.id)) this.redoStack.push(entry.id);
+    }
+    return problems;
+  }
 }
 
-function opLabel(op: JournalOp): string {
-  return op.op === 'move' ? `the move ${op.from} → ${op.to}` : op.op === 'patch' ? `the edit of ${path.basename(op.file)}` : `the review of ${op.path}`;
+function removeFrom(stack: number[], id: number): void {
+  const i = stack.lastIndexOf(id);
+  if (i >= 0) stack.splice(i, 1);
 }
 
-/** `fs.constants.O_NOFOLLOW` where the platform has it (not on Windows, where links need privileges). */
-const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+function realPathOr(p: string): string {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return p;
+  }
+}
+
 
 /**
  * The state folder of `root` without creating it, or the refusal of a `.labellint` link (kept, not thrown). Any other
@@ -591,15 +389,5 @@ function locateState(root: string): StateDirLocation | StateDirError {
   } catch (err) {
     if (err instanceof StateDirError) return err;
     return { dir: stateDir(root), inDataset: true, exists: false };
-  }
-}
-
-/** A file's text, refusing to follow a link at its last component. */
-function readNoFollow(file: string): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | NOFOLLOW);
-  try {
-    return fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -1,6 +1,6 @@
 /** Stores "label is correct" reviews in the engine cache (`<root>/.labellint/`), keyed by content hash. */
 import { AnalysisCache } from '../engine/store/cache';
-import type { ReviewStore } from './journal';
+import type { ReviewStore } from './journalOps';
 
 export interface ReviewEntry {
   readonly hash: string;

@@ -36,7 +36,9 @@ import { labelLevel, openIssues, summarize } from '../../protocol/summary';
 import { formatPLabelWrong } from '../../protocol/format';
 import { planQuarantine, planRelabel, QUARANTINE_DIR, type PlanContext } from './plan';
 import { decisionMessage, decisionsFromPlan, opsFromPlan, undoMessage } from './decide';
-import { Journal, JournalError, type JournalEntry, type ReviewStore } from './journal';
+import { Journal } from './journal';
+import { JournalError, type JournalEntry } from './journalFormat';
+import type { ReviewStore } from './journalOps';
 import { fileUri, isInside, uriToPath } from './uris';
 import { WarmEmbedder } from './warm';
 
@@ -558,13 +560,25 @@ export class LabelLintServer {
 
   // ------------------------------------------------------------------ decisions and the journal
 
-  /** The journal of `s`, opened on first use; a crashed step found on open is rolled back and reported. */
+  /**
+   * The journal of `s`, opened on first use; a crashed step found on open is rolled back (or, in a journal written
+   * for another folder, only reported), and entries that are not confined to the root are ignored and reported.
+   */
   private journalOf(s: Session): Journal {
     if (!s.journal) {
-      s.journal = Journal.open(s.root, { reviews: this.deps.reviewStore(s.root, (m) => this.log(m)) });
+      // The one file outside the root a journal entry may patch: the labels CSV the user configured.
+      const labelsCsv = (): string | undefined => s.csvPath ?? (this.settings.labelsCsv ? path.resolve(s.root, this.settings.labelsCsv) : undefined);
+      s.journal = Journal.open(s.root, { reviews: this.deps.reviewStore(s.root, (m) => this.log(m)), labelsCsv });
       for (const r of s.journal.recovered) {
         this.log(r.message);
         void this.connection.window.showWarningMessage(`LabelLint: ${r.message}`);
+      }
+      for (const m of s.journal.ignored) this.log(`LabelLint: ${m}`);
+      if (s.journal.ignored.length > 0) {
+        const n = s.journal.ignored.length;
+        void this.connection.window.showWarningMessage(
+          `LabelLint: ${n === 1 ? s.journal.ignored[0] : `${n} entries of ${s.journal.file} were ignored (paths outside the dataset root or malformed); they are not carried out, undone or redone. See the LabelLint output.`}`,
+        );
       }
     }
     return s.journal;

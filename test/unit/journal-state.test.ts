@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Journal, type JournalOp } from '../../server/lsp/journal';
+import { Journal } from '../../server/lsp/journal';
+import type { JournalOp } from '../../server/lsp/journalFormat';
 import { runWithReadOnlyRoot } from './helpers/read-only';
 import { tempDirs } from './helpers/temp-dirs';
 

@@ -195,6 +195,34 @@ test('mark correct is a journal entry: the review is stored keyed by hash, the i
   }
 });
 
+test('a journal shipped in the dataset whose entries reach outside the root: ignored, reported, undo moves nothing', async () => {
+  const h = await start();
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-lsp-outside-'));
+  try {
+    fs.writeFileSync(path.join(outside, 'sentinel.png'), 'S');
+    fs.mkdirSync(path.join(h.root, '.labellint'));
+    const entry = { id: 1, time: 'T', action: 'relabel', message: 'planted', decisions: [{ path: 'shirt/a.png', action: 'relabel' }], ops: [{ op: 'move', from: 'shirt/gone.png', to: path.join(outside, 'sentinel.png') }] };
+    const lines = [{ type: 'header', version: 1, note: '', root: fs.realpathSync(h.root) }, { type: 'do', entry }, { type: 'done', id: 1 }];
+    fs.writeFileSync(path.join(h.root, '.labellint', 'journal.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const warned: string[] = [];
+    h.client.onRequest('window/showMessageRequest', (p: { message: string }) => {
+      warned.push(p.message);
+      return null;
+    });
+    const st = await h.client.sendRequest(lsp.journalState, { root: h.root });
+    assert.equal(st.undo, undefined);
+    const u = await h.client.sendRequest(lsp.undo, { root: h.root });
+    assert.equal(u.message, 'Nothing to undo.');
+    assert.equal(fs.readFileSync(path.join(outside, 'sentinel.png'), 'utf8'), 'S');
+    assert.ok(!fs.existsSync(path.join(h.root, 'shirt', 'gone.png')));
+    await sleep(10);
+    assert.ok(warned.some((m) => m.includes('journal.jsonl: entry 1 ("planted") ignored') && m.includes('absolute path')), JSON.stringify(warned));
+  } finally {
+    h.close();
+    fs.rmSync(outside, { recursive: true, force: true });
+  }
+});
+
 test('untrusted: nothing is analysed (the engine writes its cache), no plans; trust granted → analysis without ignoring settings', async () => {
   const h = await start({ trusted: false, rawSettings: { modelPath: '/their/model.json' } });
   try {
