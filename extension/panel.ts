@@ -2,7 +2,8 @@
  * The report webview host (vscode-extension-samples `webview-sample`): one panel, reused by
  * `createOrShow`, restored after a reload by a serializer. The page is `page.ts` (CSP
  * `default-src 'none'`, nonce'd style and module script); its scripts come from the compiled
- * bundle folder and thumbnails from `<root>/.labellint/thumbs/` — the only two `localResourceRoots`.
+ * bundle folder and thumbnails from the folder the server keeps them in (`lsp.thumbnailFolder`: `<root>/.labellint/thumbs/`,
+ * or the per-user folder of a read-only dataset) — the only two `localResourceRoots`.
  *
  * Every message from the webview is validated (`wv.validateWebviewMessage`: known method, exact
  * shape, paths that are images of the current result, labels that are its classes; then each path
@@ -27,8 +28,6 @@ import type { Ctx } from './ctx';
 export const WEBVIEW_BUNDLE_DIR = ['out', 'webview'] as const;
 /** Entry module inside the bundle (`rootDir` is the repository, so sources keep their folders). */
 export const WEBVIEW_ENTRY = [...WEBVIEW_BUNDLE_DIR, 'webview', 'main.js'] as const;
-/** The server's thumbnail cache folder under a dataset root (a resource root of the view). */
-const THUMB_DIR = ['.labellint', 'thumbs'] as const;
 
 /** Absolute path of a dataset-relative `/` path, or null when it would leave the root (a second line of defence). */
 export function resolveInsideRoot(root: string, rel: string): string | null {
@@ -62,11 +61,12 @@ export class ReportPanel {
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     if (ReportPanel.current) {
       ReportPanel.current.panel.reveal(column);
-      if (ReportPanel.current.root !== r) ReportPanel.current.setRoot(r);
+      if (ReportPanel.current.root !== r) await ReportPanel.current.setRoot(r);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, ReportPanel.title(r), column, ReportPanel.options(ctx, r));
-    ReportPanel.current = new ReportPanel(panel, ctx, r);
+    const thumbDir = await ReportPanel.thumbFolder(ctx, r);
+    const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, ReportPanel.title(r), column, ReportPanel.options(ctx, thumbDir));
+    ReportPanel.current = new ReportPanel(panel, ctx, r, thumbDir);
   }
 
   /** Restores the panel after a window reload. Add `onWebviewPanel:labelLint.report` to activationEvents. */
@@ -81,9 +81,10 @@ export class ReportPanel {
           panel.dispose();
           return;
         }
-        panel.webview.options = ReportPanel.options(ctx, root);
+        const thumbDir = await ReportPanel.thumbFolder(ctx, root);
+        panel.webview.options = ReportPanel.options(ctx, thumbDir);
         ReportPanel.current?.panel.dispose();
-        ReportPanel.current = new ReportPanel(panel, ctx, root);
+        ReportPanel.current = new ReportPanel(panel, ctx, root, thumbDir);
       },
     });
   }
@@ -98,20 +99,33 @@ export class ReportPanel {
     return `LabelLint: ${path.basename(root) || root}`;
   }
 
-  private static options(ctx: Ctx, root: string): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  /** `thumbDir`: the folder the server keeps the dataset's thumbnails in (null: none on disk, they come inline). */
+  private static options(ctx: Ctx, thumbDir: string | null): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    const bundle = vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...WEBVIEW_BUNDLE_DIR);
     return {
       enableScripts: true,
       enableForms: false,
       enableCommandUris: false,
       retainContextWhenHidden: false, // view state survives through getState/setState; the host re-sends the result
-      localResourceRoots: [vscode.Uri.joinPath(ctx.extCtx.extensionUri, ...WEBVIEW_BUNDLE_DIR), vscode.Uri.file(path.join(root, ...THUMB_DIR))],
+      localResourceRoots: thumbDir ? [bundle, vscode.Uri.file(thumbDir)] : [bundle],
     };
+  }
+
+  /** Where the server keeps `root`'s thumbnails (`lsp.thumbnailFolder`); null when untrusted or the server is not running. */
+  private static async thumbFolder(ctx: Ctx, root: string): Promise<string | null> {
+    if (!vscode.workspace.isTrusted || !ctx.isRunning) return null;
+    try {
+      return (await ctx.requireClient().sendRequest(lsp.thumbnailFolder, { root })).dir;
+    } catch {
+      return null;
+    }
   }
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     private readonly ctx: Ctx,
     private root: string,
+    private thumbDir: string | null,
   ) {
     panel.title = ReportPanel.title(root);
     panel.webview.html = this.html();
@@ -127,11 +141,14 @@ export class ReportPanel {
     );
   }
 
-  private setRoot(root: string): void {
+  private async setRoot(root: string): Promise<void> {
     this.root = root;
     this.scope = undefined;
     this.panel.title = ReportPanel.title(root);
-    this.panel.webview.options = ReportPanel.options(this.ctx, root);
+    const thumbDir = await ReportPanel.thumbFolder(this.ctx, root);
+    if (root !== this.root) return; // another root was chosen meanwhile
+    this.thumbDir = thumbDir;
+    this.panel.webview.options = ReportPanel.options(this.ctx, thumbDir);
     this.panel.webview.html = this.html(); // reload: the page asks for the result with `ready`
   }
 
@@ -250,6 +267,12 @@ export class ReportPanel {
     const uris: Record<string, string | null> = {};
     try {
       const r = await this.ctx.requireClient().sendRequest(lsp.thumbnails, { root: this.root, paths, persist });
+      // The folder was not known when the view opened (server not running yet) or moved since (the dataset became
+      // read-only): allow the one the server names.
+      if (r.dir && r.dir !== this.thumbDir) {
+        this.thumbDir = r.dir;
+        this.panel.webview.options = ReportPanel.options(this.ctx, r.dir);
+      }
       for (const p of paths) {
         const t = r.thumbs[p];
         uris[p] = t?.file ? this.panel.webview.asWebviewUri(vscode.Uri.file(t.file)).toString() : (t?.dataUri ?? null);

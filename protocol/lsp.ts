@@ -247,17 +247,31 @@ export interface ThumbnailParams {
   readonly root?: string;
   /** Root-relative image paths as in the result. */
   readonly paths: readonly string[];
-  /** True: write/read `<root>/.labellint/thumbs/`; false (untrusted): render in memory only. */
+  /** True: write/read the dataset's thumbnail folder (`thumbnailFolder`); false (untrusted): render in memory only. */
   readonly persist: boolean;
 }
 
 export interface ThumbnailResult {
   /** Per path: an absolute file path of the cached thumbnail (persist) or a `data:` URI; null when undecodable. */
   readonly thumbs: Readonly<Record<string, { readonly file?: string; readonly dataUri?: string } | null>>;
+  /** The folder the `file`s are in (persist); a viewer that loads them must allow it (see `thumbnailFolder`). */
+  readonly dir?: string;
 }
 
 /** Client → server. Thumbnails for these images (report grid, hovers). */
 export const thumbnails = new RequestType<ThumbnailParams, ThumbnailResult, void>('labelLint/thumbnails');
+
+export interface ThumbnailFolderResult {
+  /**
+   * The folder the server keeps `root`'s thumbnails in: `<root>/.labellint/thumbs`, or the per-user folder of a
+   * read-only dataset (the store's rule). Null when thumbnails are not kept on disk (untrusted workspace, a
+   * `.labellint` link): they then come back as `data:` URIs.
+   */
+  readonly dir: string | null;
+}
+
+/** Client → server. Where `root`'s thumbnails are kept: the report view's resource root for them. */
+export const thumbnailFolder = new RequestType<AnalyzeParams, ThumbnailFolderResult, void>('labelLint/thumbnailFolder');
 
 // ---------------------------------------------------------------------------------------------
 // The issues document: a text home for ImageFolder diagnostics (VS Code asks for code actions only on text documents).

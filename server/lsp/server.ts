@@ -73,6 +73,8 @@ export interface ServerDeps {
   readonly findCsv: (root: string, settings: Settings) => Promise<string | undefined>;
   /** Where "label is correct" reviews go (the engine cache); the journal writes through it. */
   readonly reviewStore: (root: string, log: (m: string) => void) => ReviewStore;
+  /** The folder cached thumbnails of `root` are in (created by nothing), or null when they cannot be kept on disk. */
+  readonly thumbnailDir?: (root: string) => Promise<string | null>;
   /** Thumbnails of images (absolute path + content hash): a cached file path (persist) or a data: URI. */
   readonly thumbnails?: (root: string, items: readonly { abs: string; hash: string }[], persist: boolean) => Promise<lsp.ThumbnailResult['thumbs'][string][]>;
   readonly exists: (abs: string) => boolean;
@@ -122,8 +124,9 @@ export const engineDeps: ServerDeps = {
       items.map(async (it) => {
         try {
           if (persist) {
-            const file = await c.ensure({ absPath: it.abs, hash: it.hash });
-            return file ? { file } : null;
+            // A cache that cannot be written (a `.labellint` link) falls through to the thumbnail in memory.
+            const file = await c.ensure({ absPath: it.abs, hash: it.hash }).catch(() => undefined);
+            if (file !== undefined) return file ? { file } : null;
           }
           const bytes = await c.render(it.abs);
           return bytes ? { dataUri: `data:image/webp;base64,${bytes.toString('base64')}` } : null;
@@ -132,6 +135,14 @@ export const engineDeps: ServerDeps = {
         }
       }),
     );
+  },
+  thumbnailDir: async (root) => {
+    const { thumbDir } = await import('../engine/dataset/thumbs');
+    try {
+      return thumbDir(root);
+    } catch {
+      return null; // a `.labellint` link: thumbnails come inline
+    }
   },
   exists: (abs) => fs.existsSync(abs),
   reset: () => {
@@ -286,6 +297,7 @@ export class LabelLintServer {
     c.onRequest(lsp.redo, (params) => this.undoRedo(this.session(params?.root), 'redo'));
     c.onRequest(lsp.journalState, (params) => this.journalState(this.session(params?.root)));
     c.onRequest(lsp.thumbnails, (params) => this.thumbnails(this.session(params?.root), params));
+    c.onRequest(lsp.thumbnailFolder, (params) => this.thumbnailFolder(this.session(params?.root)));
     c.onRequest(lsp.issuesDocument, (params) => {
       const s = [...this.sessions.values()].find((x) => x.issuesUri === params?.uri);
       if (!s) return { text: '# LabelLint: no dataset is open for this document.\n' };
@@ -702,9 +714,17 @@ export class LabelLintServer {
       else items.push({ rel: im.path, abs, hash: im.hash });
     }
     // Untrusted: nothing is written, thumbnails come back inline.
-    const got = await this.deps.thumbnails(s.root, items, params.persist === true && this.trusted);
+    const persist = params.persist === true && this.trusted;
+    const got = await this.deps.thumbnails(s.root, items, persist);
     items.forEach((it, i) => (out[it.rel] = got[i] ?? null));
-    return { thumbs: out };
+    const file = got.find((t) => t?.file)?.file; // every cached file lies in the one thumbnail folder
+    return file ? { thumbs: out, dir: path.dirname(file) } : { thumbs: out };
+  }
+
+  /** Where the thumbnails of `s` are kept (the store's state folder rule); null when untrusted (nothing written). */
+  private async thumbnailFolder(s: Session): Promise<lsp.ThumbnailFolderResult> {
+    if (!this.trusted || !this.deps.thumbnailDir) return { dir: null };
+    return { dir: await this.deps.thumbnailDir(s.root).catch(() => null) };
   }
 
   /** Hover on an issue line (issues document) or a flagged CSV row: the image's thumbnail, name, labels and issues. */

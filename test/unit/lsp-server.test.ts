@@ -47,6 +47,7 @@ async function start(opts: { trusted?: boolean; debounceMs?: number; rawSettings
     findCsv: async () => undefined,
     countImages: opts.countImages,
     thumbnails: async (_r, items) => items.map((it) => ({ dataUri: `data:image/webp;base64,${Buffer.from(it.hash).toString('base64')}` })),
+    thumbnailDir: async (r) => path.join(r, 'state-folder', 'thumbs'),
     reviewStore: () => ({
       setCorrect: (entries) => void reviews.push(...entries.map((e) => ({ hash: e.hash, path: e.path }))),
       clearCorrect: (hashes) => hashes.forEach((h) => reviews.splice(reviews.findIndex((r) => r.hash === h), 1)),
@@ -220,6 +221,18 @@ test('a journal shipped in the dataset whose entries reach outside the root: ign
   } finally {
     h.close();
     fs.rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test('thumbnailFolder: the server names the folder it keeps thumbnails in (the report view allows it); none when untrusted', async () => {
+  const h = await start();
+  const u = await start({ trusted: false });
+  try {
+    assert.deepEqual(await h.client.sendRequest(lsp.thumbnailFolder, { root: h.root }), { dir: path.join(h.root, 'state-folder', 'thumbs') });
+    assert.deepEqual(await u.client.sendRequest(lsp.thumbnailFolder, { root: u.root }), { dir: null });
+  } finally {
+    h.close();
+    u.close();
   }
 });
 

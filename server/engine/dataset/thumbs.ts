@@ -1,24 +1,26 @@
 /**
- * Thumbnail cache for the report view: `<root>/.labellint/thumbs/<hash>.webp`, one WebP per image
- * content hash (sha256 of the file bytes, as in `ImageResult.hash`), made with `decodeThumbnail`.
+ * Thumbnail cache for the report view: `<state>/thumbs/<hash>.webp`, one WebP per image content hash (sha256 of the
+ * file bytes, as in `ImageResult.hash`), made with `decodeThumbnail`. `<state>` is the dataset's state folder, found
+ * by the store's one rule (store/stateDir.ts): `<root>/.labellint`, or the per-user folder of a read-only dataset; a
+ * `.labellint` link is refused (nothing read or written through it). The folder is git-ignored by the one
+ * `.gitignore` writer (`ensureStateGitignore`).
  *
  * - Idempotent: an existing thumbnail is reused (the name is the content hash, so it cannot be stale);
  *   concurrent asks for the same hash share one promise.
  * - Concurrency-limited: at most `concurrency` decodes run at once, the rest queue in order.
  * - Atomic: written to a temporary name and renamed, so a reader never sees half a file.
  * - A file that cannot be decoded resolves to null and is remembered (per hash) for this cache's life.
- * - Loads sharp (via `decode.ts`) only on the first decode, so importing this module is cheap (the
- *   extension host imports it at activation).
+ * - Loads sharp (via `decode.ts`) only on the first decode, so importing this module is cheap.
  * - `render` makes the same WebP in memory without writing anything (untrusted workspaces).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveRelative } from './safePath';
 import { writeFileSafeAsync } from './safeWrite';
-import { STATE_DIR } from '../store/stateDir';
+import { ensureStateGitignore, locateStateDir, resolveStateDir } from '../store/stateDir';
 
-/** Folder of the cache, relative to the dataset root. */
-export const THUMB_DIR = [STATE_DIR, 'thumbs'] as const;
+/** Folder of the cache inside the dataset's state folder. */
+export const THUMBS_SUBDIR = 'thumbs';
 /** Longest side of a thumbnail: a grid tile shows 96 CSS px, ×1.33 for sharpness on HiDPI without much weight. */
 export const THUMB_MAX_SIDE = 128;
 /** Decodes in flight: libvips is multi-threaded itself; more mostly adds memory. */
@@ -35,14 +37,23 @@ export function resolveInsideRoot(root: string, rel: string): string | null {
   return resolveRelative(root, rel);
 }
 
+/**
+ * The folder the thumbnails of `root` are in (or will be), found without creating anything: `<state>/thumbs`.
+ * Throws `StateDirError` when the dataset's `.labellint` is a link or not a folder.
+ */
 export function thumbDir(root: string): string {
-  return join(root, ...THUMB_DIR);
+  return join(locateStateDir(root).dir, THUMBS_SUBDIR);
 }
 
-/** Absolute path of a hash's thumbnail. Throws on anything but a lowercase hex hash (it becomes a file name). */
-export function thumbPath(root: string, hash: string): string {
+/** `<hash>.webp`. Throws on anything but a lowercase hex hash (it becomes a file name). */
+function thumbName(hash: string): string {
   if (!HASH_RE.test(hash)) throw new Error(`not a content hash: ${JSON.stringify(hash.slice(0, 80))}`);
-  return join(thumbDir(root), `${hash}.webp`);
+  return `${hash}.webp`;
+}
+
+/** Absolute path of a hash's thumbnail (in `thumbDir`). Throws on anything but a lowercase hex hash. */
+export function thumbPath(root: string, hash: string): string {
+  return join(thumbDir(root), thumbName(hash));
 }
 
 export interface ThumbnailCacheOptions {
@@ -68,6 +79,8 @@ export class ThumbnailCache {
   private running = 0;
   /** Decodes actually run (not cache hits); for tests and logs. */
   generated = 0;
+  /** The dataset's `.labellint/.gitignore` lists `thumbs/` (checked once per cache). */
+  private gitignored = false;
 
   constructor(readonly root: string, opts: ThumbnailCacheOptions = {}) {
     this.maxSide = opts.maxSide ?? THUMB_MAX_SIDE;
@@ -75,17 +88,26 @@ export class ThumbnailCache {
     this.decode = opts.decode ?? (async (bytes, side) => (await import('./decode')).decodeThumbnail(bytes, side));
   }
 
+  /** The folder the thumbnails are in (or will be), created by nothing; see `thumbDir`. */
   get dir(): string {
     return thumbDir(this.root);
   }
 
-  /** The thumbnail's absolute path once it exists, or null when the image cannot be decoded. */
+  /**
+   * The thumbnail's absolute path once it exists, or null when the image cannot be decoded. Rejects (never throws)
+   * on a hash that is not one and when the state folder is refused (a `.labellint` link).
+   */
   ensure(req: ThumbRequest): Promise<string | null> {
-    const target = thumbPath(this.root, req.hash);
+    let found: string;
+    try {
+      found = thumbPath(this.root, req.hash);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.failed.has(req.hash)) return Promise.resolve(null);
     let p = this.inFlight.get(req.hash);
     if (!p) {
-      p = this.make(req.absPath, req.hash, target).finally(() => this.inFlight.delete(req.hash));
+      p = this.make(req.absPath, req.hash, found).finally(() => this.inFlight.delete(req.hash));
       this.inFlight.set(req.hash, p);
     }
     return p;
@@ -107,10 +129,10 @@ export class ThumbnailCache {
     });
   }
 
-  private async make(absPath: string, hash: string, target: string): Promise<string | null> {
-    if (await exists(target)) return target;
+  private async make(absPath: string, hash: string, found: string): Promise<string | null> {
+    if (await exists(found)) return found;
     return this.limited(async () => {
-      if (await exists(target)) return target; // made meanwhile by another cache or process
+      if (await exists(found)) return found; // made meanwhile by another cache or process
       let webp: Buffer;
       try {
         webp = await this.decode(await readFile(absPath), this.maxSide);
@@ -118,8 +140,15 @@ export class ThumbnailCache {
         this.failed.add(hash);
         return null;
       }
-      // The one safe write: no folder on the way (`.labellint`, `thumbs`) may be a link, exclusive random temp name.
-      await writeFileSafeAsync(target, webp, { root: this.root });
+      // The store's rule creates the state folder (the per-user one for a read-only dataset); then the one safe
+      // write: no folder on the way (`.labellint`, `thumbs`) may be a link, exclusive random temp name.
+      const state = resolveStateDir(this.root);
+      if (state.inDataset && !this.gitignored) {
+        ensureStateGitignore(this.root, state.dir);
+        this.gitignored = true;
+      }
+      const target = join(state.dir, THUMBS_SUBDIR, thumbName(hash));
+      await writeFileSafeAsync(target, webp, { root: state.inDataset ? this.root : state.dir });
       this.generated++;
       return target;
     });

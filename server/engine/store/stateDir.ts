@@ -137,7 +137,7 @@ export function resolveStateDir(root: string): StateDir {
 }
 
 /** What git should not track in `<root>/.labellint/` (reviews.json is meant to be committed). */
-const GITIGNORE_LINES = ['cache.db*', '*.tmp-*', '.*.tmp', 'journal.jsonl', 'maps/'] as const;
+const GITIGNORE_LINES = ['cache.db*', '*.tmp-*', '.*.tmp', 'journal.jsonl', 'maps/', 'thumbs/'] as const;
 const GITIGNORE_HEAD = '# Written by LabelLint: commit reviews.json, not the cache or the journal.';
 
 /**
