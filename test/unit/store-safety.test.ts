@@ -71,3 +71,27 @@ test('another process holding the cache lock for 6 s makes the run wait, not fai
   assert.ok(logs.some((m) => /in use by \d+@/.test(m)), logs.join('\n'));
   await new Promise((r) => holder.once('exit', r));
 });
+
+test('reviews.json shipped with a dataset: paths outside the root are dropped from their reviews (kept by hash), and the log says so', () => {
+  const root = tempDir('reviews');
+  fs.mkdirSync(path.join(root, '.labellint'));
+  const h = (s: string): string => hashBytes(Buffer.from(s));
+  const reviews = [
+    { hash: h('a'), path: '../../etc/passwd', decision: 'correct', updatedAt: '2026-01-01T00:00:00Z' },
+    { hash: h('b'), path: '/etc/shadow', decision: 'correct', updatedAt: '2026-01-01T00:00:00Z' },
+    { hash: h('c'), path: 'cat/c.png', decision: 'correct', updatedAt: '2026-01-01T00:00:00Z' },
+  ];
+  fs.writeFileSync(path.join(root, '.labellint', 'reviews.json'), JSON.stringify({ version: 1, reviews }));
+  const logs: string[] = [];
+  const c = AnalysisCache.open(root, { log: (m) => logs.push(m) });
+  try {
+    const got = c.getReviews();
+    assert.equal(got.size, 3, 'every review is kept');
+    assert.equal(got.get(h('a'))?.path, '');
+    assert.equal(got.get(h('b'))?.path, '');
+    assert.equal(got.get(h('c'))?.path, 'cat/c.png');
+    assert.ok(logs.some((m) => /ignored 2 path\(s\) in .*reviews\.json that are not inside the dataset root/.test(m)), logs.join('\n'));
+  } finally {
+    c.close();
+  }
+});

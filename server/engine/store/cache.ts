@@ -118,7 +118,7 @@ export class AnalysisCache {
     const dbPath = path.join(dir, CACHE_FILE);
     const db = openCacheDb(dbPath, check, log);
     const cache = new AnalysisCache(db, root, dbPath, path.join(dir, REVIEWS_FILE));
-    importReviewsFile(db, cache.reviewsPath, log);
+    importReviewsFile(db, root, cache.reviewsPath, log);
     return cache;
   }
 

@@ -5,6 +5,7 @@
  * `AnalysisCache` (cache.ts) is the API; these functions take its open database.
  */
 import * as fs from 'node:fs';
+import { resolveRelative } from '../dataset/safePath';
 import { writeFileSafe } from '../dataset/safeWrite';
 import type { SqliteDb } from './sqlite';
 import { asideName } from './cacheDb';
@@ -68,10 +69,12 @@ function writeReviewsFile(file: string, reviews: ReadonlyMap<string, ReviewRecor
 }
 
 /**
- * The reviews in `file` (reviews.json), keyed by content hash; empty when there is no file. Malformed entries are
- * skipped, an unparsable file is moved aside (never deleted); `log` is told either.
+ * The reviews in `file` (reviews.json) of the dataset at `root`, keyed by content hash; empty when there is no file.
+ * Malformed entries are skipped, an unparsable file is moved aside (never deleted); `log` is told either. A path that
+ * is not a plain relative path inside the root (absolute, `..`: a file shipped with a dataset is input like any
+ * other) is dropped from its review, which stays (it is keyed by content hash; the path only says where the image was).
  */
-function readReviewsFile(file: string, log: (msg: string) => void): Map<string, ReviewRecord> {
+function readReviewsFile(root: string, file: string, log: (msg: string) => void): Map<string, ReviewRecord> {
   const out = new Map<string, ReviewRecord>();
   let text: string;
   try {
@@ -92,6 +95,7 @@ function readReviewsFile(file: string, log: (msg: string) => void): Map<string, 
   const list = (parsed as { reviews?: unknown } | null)?.reviews;
   if (!Array.isArray(list)) return out;
   let skipped = 0;
+  let cleared = 0;
   for (const e of list as unknown[]) {
     const o = e as { hash?: unknown; path?: unknown; decision?: unknown; to?: unknown; updatedAt?: unknown } | null;
     const decision = { kind: o?.decision, ...(o?.decision === 'relabelled' ? { to: o?.to } : {}) };
@@ -100,13 +104,16 @@ function readReviewsFile(file: string, log: (msg: string) => void): Map<string, 
       skipped++;
       continue;
     }
+    const inside = typeof o.path === 'string' && resolveRelative(root, o.path) !== null;
+    if (typeof o.path === 'string' && o.path !== '' && !inside) cleared++;
     out.set(o.hash, {
       decision,
-      path: typeof o.path === 'string' ? o.path : '',
+      path: inside ? (o.path as string) : '',
       updatedMs: Number.isFinite(updatedMs) ? updatedMs : 0,
     });
   }
   if (skipped > 0) log(`LabelLint skipped ${skipped} malformed entr(y/ies) in ${file}.`);
+  if (cleared > 0) log(`LabelLint ignored ${cleared} path(s) in ${file} that are not inside the dataset root (the reviews are kept: they are keyed by content hash).`);
   return out;
 }
 
@@ -154,8 +161,8 @@ export function writeReviewsMirror(db: SqliteDb, file: string): void {
  * Import from reviews.json (`file`) every review the database lacks or holds an older version of, then rewrite
  * the file if it and the database disagree. An unreadable reviews.json is moved aside (never deleted).
  */
-export function importReviewsFile(db: SqliteDb, file: string, log: (msg: string) => void): void {
-  const fromFile = readReviewsFile(file, log);
+export function importReviewsFile(db: SqliteDb, root: string, file: string, log: (msg: string) => void): void {
+  const fromFile = readReviewsFile(root, file, log);
   const inDb = reviewsInDb(db);
   const toImport: Array<[string, ReviewRecord]> = [];
   for (const [hash, rec] of fromFile) {
