@@ -65,6 +65,7 @@ export class ReportPanel {
       return;
     }
     const thumbDir = await ReportPanel.thumbFolder(ctx, r);
+    if (ReportPanel.current) return ReportPanel.createOrShow(ctx, r); // opened meanwhile by another call: reuse it
     const panel = vscode.window.createWebviewPanel(ReportPanel.viewType, ReportPanel.title(r), column, ReportPanel.options(ctx, thumbDir));
     ReportPanel.current = new ReportPanel(panel, ctx, r, thumbDir);
   }
