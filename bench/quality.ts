@@ -10,7 +10,8 @@
  * AP, flags, estimated vs true noise share (with interval), and accuracy against the TRUE labels of a
  * classifier refitted without the flags vs on all noisy labels.
  *
- * Run: npm run build && node out/bench/embed-sets.js && CLEANLAB_PATH=… node out/bench/quality.js [--sets a,b] [--rates 0,0.1,0.2,0.3] [--reliability]
+ * Run: npm run build && node out/bench/embed-sets.js [--model id] && CLEANLAB_PATH=… node out/bench/quality.js [--model id]
+ *      [--sets a,b] [--rates 0,0.1,0.2,0.3] [--reliability]   (--model: the backbone whose embeddings are read; default: the default)
  */
 import { sanitizeSettings, type Settings } from '../protocol/settings';
 import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from '../server/engine/labels/cl';
@@ -113,11 +114,13 @@ async function main(): Promise<void> {
   const sets = opt('sets', 'flowers,stamps,fashion,fashion-upper').split(',');
   const rates = opt('rates', '0,0.1,0.2,0.3').split(',').map(Number);
   const seed = Number(opt('seed', '7'));
+  const model = opt('model', sanitizeSettings({}).model);
+  console.log(`Backbone: ${model}\n`);
   const rows: Row[] = [];
   const reliability = Array.from({ length: 10 }, () => [0, 0]);
   for (const name of sets) {
-    const s = loadSet(name);
-    if (!s) throw new Error(`set '${name}' is not embedded: run node out/bench/embed-sets.js ${name}`);
+    const s = loadSet(name, model);
+    if (!s) throw new Error(`set '${name}' is not embedded with ${model}: run node out/bench/embed-sets.js --model ${model} ${name}`);
     const K = s.classes.length;
     const pairs = pairsFor(name, s.classes);
     for (const rate of rates) {

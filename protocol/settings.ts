@@ -27,7 +27,7 @@ export type Severity = 'error' | 'warning' | 'information' | 'hint' | 'off';
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'information', 'hint', 'off'];
 
 export interface Settings {
-  /** Registered model id, e.g. 'centernet-mnv3'. */
+  /** Registered model id, e.g. 'centernet+ssdlite' (the default) or 'centernet-mnv3'. */
   readonly model: string;
   /** A user's own TF.js model.json or ONNX file (overrides `model` when set). */
   readonly modelPath: string | null;
@@ -68,7 +68,7 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  model: 'centernet-mnv3',
+  model: 'centernet+ssdlite',
   modelPath: null,
   modelLayers: [],
   modelPreprocess: 'auto',

@@ -64,17 +64,17 @@ after(async () => {
   await one?.dispose();
 });
 
-test('default model: 240-d L2-normalised vectors, in input order', async () => {
-  assert.equal(one.model.id, 'centernet-mnv3');
-  assert.equal(one.model.dim, 240);
+test('default model (centernet+ssdlite): 816-d L2-normalised vectors, in input order', async () => {
+  assert.equal(one.model.id, 'centernet+ssdlite');
+  assert.equal(one.model.dim, 816);
   assert.equal(one.model.inputSize, SIZE);
   assert.equal(one.backend, 'wasm');
-  assert.match(one.model.key, /^centernet-mnv3\|/);
+  assert.match(one.model.key, /^centernet\+ssdlite\|.*\(centernet-mnv3\|files=.*\(ssdlite-mnv2\|files=/);
   const imgs = [0, 1, 2, 3, 4, 5].map((s) => image(s));
   const vecs = await one.embed(imgs);
   assert.equal(vecs.length, imgs.length);
   for (const v of vecs) {
-    assert.equal(v.length, 240);
+    assert.equal(v.length, 816);
     assert.ok(Math.abs(norm(v) - 1) < 1e-4);
     assert.ok(v.every(Number.isFinite));
   }
@@ -110,7 +110,7 @@ test('wrong image size or type is rejected with the index and the expected size'
   await assert.rejects(one.embed([image(1, 112)]), /Image 0 has 37632 bytes/);
   await assert.rejects(one.embed([[1, 2, 3] as unknown as Uint8Array]), /Image 0 is not a Uint8Array/);
   // The embedder still works afterwards.
-  assert.equal((await one.embed([image(1)]))[0].length, 240);
+  assert.equal((await one.embed([image(1)]))[0].length, 816);
 });
 
 test('flip TTA: a mirror-symmetric image keeps its vector, the key records the option', async () => {
@@ -236,7 +236,7 @@ test('pool: a failing batch rejects only its own promise; a crashed worker leave
 test('in-process runner (the path native/GPU backends take) on the CPU backend matches the WASM pool', async () => {
   const tf = require('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
   await setupCpu(tf);
-  const runner = await FeatureRunner.create(tf, { model: await resolveModel('centernet-mnv3'), flipTta: false });
+  const runner = await FeatureRunner.create(tf, { model: await resolveModel(), flipTta: false });
   try {
     const img = image(6);
     const before = tf.memory().numTensors;

@@ -24,8 +24,26 @@ test('registry: ids are unique, default first, dims and sources declared', () =>
   assert.equal(new Set(ids).size, ids.length);
   assert.equal(ids[0], DEFAULT_MODEL_ID);
   assert.equal(getModelSpec('centernet-mnv3')?.dim, 240);
+  assert.equal(getModelSpec('ssdlite-mnv2')?.dim, 576);
   assert.equal(getModelSpec('nsfwjs-mnv2-mid')?.dim, 1792);
-  for (const m of BUILTIN_MODELS) assert.ok(m.featureNodes.length > 0, m.id);
+  assert.equal(getModelSpec('centernet+ssdlite')?.dim, 816);
+  for (const m of BUILTIN_MODELS) assert.ok(m.source.kind === 'members' || m.featureNodes.length > 0, m.id);
+});
+
+test('the default ensemble resolves to both members: their nodes in order, 816-d, a key over both members', async () => {
+  const r = await resolveModel('centernet+ssdlite');
+  const cn = await resolveModel('centernet-mnv3');
+  const ssd = await resolveModel('ssdlite-mnv2');
+  assert.deepEqual(r.members?.map((m) => m.spec.id), ['centernet-mnv3', 'ssdlite-mnv2']);
+  assert.deepEqual(r.spec.featureNodes, [...cn.spec.featureNodes, ...ssd.spec.featureNodes]);
+  assert.equal(r.spec.dim, 816);
+  assert.ok(r.key.includes(`(${cn.key})`) && r.key.includes(`(${ssd.key})`), r.key);
+  // The SSD member is entered after the detector's resize loop, and that is part of its key.
+  assert.equal(ssd.spec.inputNode, 'Preprocessor/map/TensorArrayStack/TensorArrayGatherV3');
+  assert.match(ssd.key, /\|input=Preprocessor\/map\/TensorArrayStack\/TensorArrayGatherV3$/);
+  assert.doesNotMatch(cn.key, /input=/, 'keys of models without an input node are unchanged (their caches stay valid)');
+  assert.match(getModelSpec('ssdlite-mnv2')!.licence, /Apache-2\.0/);
+  await assert.rejects(resolveModel('centernet+ssdlite', ['tower_0/MobilenetV3/expanded_conv_14/add']), /layers are fixed.*pick one of them/);
 });
 
 test('resolveModel: built-ins resolve to existing files and a stable key', async () => {
@@ -35,7 +53,8 @@ test('resolveModel: built-ins resolve to existing files and a stable key', async
     assert.ok(r.weightPaths.length > 0 && r.weightPaths.every((p) => fs.existsSync(p)));
     const again = await resolveModel(m.id);
     assert.equal(again.key, r.key);
-    assert.match(r.key, new RegExp(`^${m.id}\\|files=[0-9a-f]{16}:\\d+\\|`));
+    const id = m.id.replace('+', '\\+');
+    assert.match(r.key, new RegExp(m.source.kind === 'members' ? `^${id}\\|pp=\\d+\\|\\(` : `^${id}\\|files=[0-9a-f]{16}:\\d+\\|`));
   }
   const def = await resolveModel();
   assert.equal(def.spec.id, DEFAULT_MODEL_ID);

@@ -24,6 +24,7 @@ import {
   WeightSpec,
 } from '../../server/engine/embed/onnxConvert';
 import { encodeModel, OnnxModel } from '../../server/engine/embed/onnxProto';
+import { MergeError, mergeFeatureModels } from '../../server/engine/embed/onnxMerge';
 import { combineBlocks, loadOnnxRuntime, mirrorPacked, OnnxRunner, OrtApi } from '../../server/engine/embed/onnxRunner';
 import { FeatureRunner } from '../../server/engine/embed/runner';
 import { createEmbedder } from '../../server/engine/embed';
@@ -236,6 +237,107 @@ test('convertGraph without fusing keeps Mul/Add/Clip; unknown ops and nodes are 
   assert.throws(() => convertGraph(g.nodes, w, { featureNodes: ['nope'], inputSize: SIZE }), /feature node 'nope'/);
 });
 
+/**
+ * A detector-style graph: the placeholder feeds a per-image loop the converter cannot map (as in COCO-SSD's
+ * Preprocessor/map), entered at its output 'pre/gather'; then x·(2/255) − 1, a conv, and an AddN residual.
+ */
+function loopGraph(): { nodes: TfNode[]; specs: WeightSpec[]; data: Uint8Array; features: string[] } {
+  const k = Float32Array.from({ length: 3 * 3 * 3 * 3 }, (_, i) => Math.sin(i) * 0.3);
+  const b = Float32Array.of(0.1, -0.2, 0.05);
+  const values = [Float32Array.of(2 / 255), Float32Array.of(1), k, b];
+  const specs: WeightSpec[] = [
+    { name: 'pre/mul/x', shape: [], dtype: 'float32' },
+    { name: 'pre/sub/y', shape: [], dtype: 'float32' },
+    { name: 'k', shape: [3, 3, 3, 3], dtype: 'float32' },
+    { name: 'b', shape: [3], dtype: 'float32' },
+  ];
+  const data = new Uint8Array(values.reduce((s, v) => s + v.byteLength, 0));
+  let o = 0;
+  for (const v of values) {
+    data.set(new Uint8Array(v.buffer), o);
+    o += v.byteLength;
+  }
+  const nodes: TfNode[] = [
+    { name: 'image_tensor', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '3' }] } } } },
+    ...specs.map((w) => ({ name: w.name, op: 'Const' })),
+    op('pre/loop', 'TensorArrayV3', 'image_tensor'),
+    op('pre/gather', 'TensorArrayGatherV3', 'pre/loop'),
+    op('pre/mul', 'Mul', 'pre/mul/x', 'pre/gather'),
+    op('pre/sub', 'Sub', 'pre/mul', 'pre/sub/y'),
+    conv('c', 'pre/sub', 'k', 'b', { fused: ['BiasAdd', 'Relu6'] }),
+    { name: 'res', op: 'AddN', input: ['c', 'pre/sub', 'c'] },
+  ];
+  return { nodes, specs, data, features: ['c', 'res'] };
+}
+
+test('convertGraph: a graph entered at an inner node (inputNode) skips what feeds it; AddN becomes Sum', () => {
+  const g = loopGraph();
+  const w = decodeWeights(g.specs, g.data);
+  assert.throws(() => convertGraph(g.nodes, w, { featureNodes: g.features, inputSize: SIZE }), /op 'TensorArrayV3' \(node 'pre\/loop'\)/);
+  const m = convertGraph(g.nodes, w, { featureNodes: g.features, inputSize: SIZE, inputNode: 'pre/gather' });
+  assert.deepEqual(m.graph.nodes.map((n) => n.opType), ['Transpose', 'Mul', 'Sub', 'Conv', 'Clip', 'ReduceMean', 'Sum', 'ReduceMean']);
+  assert.equal(m.graph.nodes[6].inputs.length, 3);
+});
+
+test('mergeFeatureModels: one input, members renamed apart, outputs renumbered in member order; mismatched inputs refused', () => {
+  const a = convertTiny(true);
+  const g = loopGraph();
+  const b = convertGraph(g.nodes, decodeWeights(g.specs, g.data), { featureNodes: g.features, inputSize: SIZE, inputNode: 'pre/gather' });
+  const opts = { inputName: 'images', outputName: (i: number) => `pooled_${i}`, producerVersion: 't' };
+  const m = mergeFeatureModels([a, b], opts);
+  assert.deepEqual(m.graph.inputs.map((v) => v.name), ['images']);
+  assert.deepEqual(m.graph.outputs.map((o) => [o.name, o.shape]), [
+    ['pooled_0', ['N', 8]],
+    ['pooled_1', ['N', 16]],
+    ['pooled_2', ['N', 3]],
+    ['pooled_3', ['N', 3]],
+  ]);
+  assert.equal(m.graph.nodes.length, a.graph.nodes.length + b.graph.nodes.length);
+  const names = [...m.graph.initializers.map((t) => t.name), ...m.graph.nodes.flatMap((n) => n.outputs)];
+  assert.equal(new Set(names).size, names.length, 'no value is defined twice');
+  const known = new Set([...m.graph.initializers.map((t) => t.name), 'images']);
+  for (const n of m.graph.nodes) {
+    for (const i of n.inputs) assert.ok(known.has(i), `${n.name} reads ${i} before it exists`);
+    for (const o of n.outputs) known.add(o);
+  }
+  const other = convertGraph(g.nodes, decodeWeights(g.specs, g.data), { featureNodes: g.features, inputSize: SIZE + 2, inputNode: 'pre/gather' });
+  assert.throws(() => mergeFeatureModels([a, other], opts), MergeError);
+});
+
+test('merged graph in ONNX Runtime = each member run alone; inputNode graph = TF.js fed at that node', { skip: NO_ORT }, async () => {
+  const a = convertTiny(true);
+  const g = loopGraph();
+  const b = convertGraph(g.nodes, decodeWeights(g.specs, g.data), { featureNodes: g.features, inputSize: SIZE, inputNode: 'pre/gather' });
+  const merged = mergeFeatureModels([a, b], { inputName: 'images', outputName: (i) => `pooled_${i}`, producerVersion: 't' });
+  const n = 2;
+  const x = Float32Array.from({ length: n * SIZE * SIZE * 3 }, (_, i) => (i * 53) % 256);
+  const run = async (m: OnnxModel): Promise<Float32Array[]> => {
+    const session = await ort!.InferenceSession.create(encodeModel(m));
+    const out = await session.run({ images: new ort!.Tensor('float32', x, [n, SIZE, SIZE, 3]) });
+    await session.release?.();
+    return m.graph.outputs.map((o) => out[o.name].data as Float32Array);
+  };
+  const alone = [...(await run(a)), ...(await run(b))];
+  const together = await run(merged);
+  assert.equal(together.length, 4);
+  together.forEach((t, k) => assert.deepEqual([...t], [...alone[k]], `output ${k}`));
+  const tf = require('@tensorflow/tfjs-core') as typeof tfc;
+  await setupCpu(tf);
+  const conv = require('@tensorflow/tfjs-converter') as typeof tfconv;
+  const net = await conv.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: { node: g.nodes, library: {}, versions: {} }, weightSpecs: g.specs as tfc.io.WeightsManifestEntry[], weightData: g.data.slice().buffer }),
+  );
+  const want = tf.tidy(() =>
+    (net.execute({ 'pre/gather': tf.tensor4d(x, [n, SIZE, SIZE, 3]) }, g.features) as tfc.Tensor[]).map((t) => tf.mean(t, [1, 2]).dataSync() as Float32Array),
+  );
+  net.dispose();
+  want.forEach((e, k) => {
+    const got = alone[2 + k];
+    const err = Math.max(...e.map((v, i) => Math.abs(v - got[i]) / Math.max(1, Math.abs(v))));
+    assert.ok(err < 1e-5, `block ${k}: relative error ${err}`);
+  });
+});
+
 test('combineBlocks and mirrorPacked', () => {
   const v = combineBlocks([Float32Array.of(3, 4, 0, 0), Float32Array.of(2, 0)], 2);
   const s = Math.SQRT1_2;
@@ -270,15 +372,15 @@ test('tiny graph: ONNX Runtime matches TF.js (cpu) on the same weights, fused an
   net.dispose();
 });
 
-test('default model: ONNX Runtime features match the TF.js runner (WASM) within 1e-4', { skip: NO_ORT }, async () => {
+test('default model (two backbones merged in one graph): ONNX Runtime features match the TF.js runner (WASM) within 1e-4', { skip: NO_ORT }, async () => {
   const tf = require('@tensorflow/tfjs-core') as typeof tfc;
   await setupWasm(tf);
-  const model = await resolveModel('centernet-mnv3');
+  const model = await resolveModel();
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labellint-onnx-'));
   try {
     const runner = await OnnxRunner.create({ model, ort: ort!, threads: 1, cacheDir });
     assert.ok(fs.existsSync(runner.onnxPath) && runner.onnxPath.startsWith(cacheDir));
-    assert.equal(runner.dim, 240);
+    assert.equal(runner.dim, 816);
     const S = 224;
     const pixels = Uint8Array.from({ length: 2 * S * S * 3 }, (_, i) => (i * 7 + (i >> 9)) & 255);
     const tfRunner = await FeatureRunner.create(tf, { model, flipTta: false });

@@ -2,7 +2,9 @@
  * Out-of-fold predicted probabilities from a multinomial logistic-regression head ("retrain the last layer").
  *
  * - Stratified K-fold (seeded). Every example's `predProbs` row comes from a model that never saw it.
- * - Features: optional PCA reduction (fitted without labels, so no leakage) then per-column standardisation.
+ * - Features: optional PCA reduction (fitted without labels, so no leakage), centred, then scaled by one factor
+ *   for all columns ('global', default: keeps the PCA spectrum, so the L2 penalty shrinks weak directions most)
+ *   or per column ('column': whitening).
  * - Model: softmax regression, mean cross-entropy + (l2/2)·‖W‖² (bias not penalised), full-batch L-BFGS.
  *
  * Backend: plain Float32/Float64 loops, not TensorFlow.js. Measured on this box (see ./linalg header): tfjs-cpu and
@@ -22,7 +24,15 @@ export const DEFAULT_FOLDS = 5;
 export const DEFAULT_MAX_ITER = 100;
 /** Inputs wider than this are PCA-reduced to `DEFAULT_PCA_DIMS` before training (see bench/analyze.ts). */
 export const PCA_WHEN_COLS_ABOVE = 128;
-export const DEFAULT_PCA_DIMS = 64;
+/**
+ * 128 components, globally scaled: linear-probe accuracy (5-fold, best L2 by log-loss, bench/pca-probe.ts) on
+ * centernet+ssdlite features vs 64 whitened components: flowers .796 → .826, Tux Paint stamps .679 → .771,
+ * Fashion-MNIST upper body .792 → .801, Fashion-MNIST .846 → .858 (no PCA: .826 / .769 / – / –).
+ */
+export const DEFAULT_PCA_DIMS = 128;
+/** How features are scaled after centring: one factor for all columns, or each column to unit variance. */
+export type FeatureScaling = 'global' | 'column';
+export const DEFAULT_SCALING: FeatureScaling = 'global';
 /** Columns with standard deviation below this are left centred but unscaled (constant columns). */
 const STD_EPSILON = 1e-8;
 /**
@@ -39,6 +49,8 @@ export interface ClassifierOptions {
   maxIter?: number;
   /** PCA dims before training; 0 = none. Default: DEFAULT_PCA_DIMS when X has more than PCA_WHEN_COLS_ABOVE columns. */
   pcaDims?: number;
+  /** Default `DEFAULT_SCALING`. */
+  scaling?: FeatureScaling;
   /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: `stratifiedFolds` (labels/folds.ts). */
   foldOf?: Int32Array;
   onProgress?: ProgressFn;
@@ -139,14 +151,14 @@ export function rescoreAfterRelabel(
 /** Fits on (Xtrain, ytrain) and returns Xtest's probabilities (rows×K). Same preprocessing as cross-validation. */
 export function fitPredict(
   Xtrain: Matrix, ytrain: Int32Array, Xtest: Matrix, K: number,
-  opts: { l2?: number; maxIter?: number } = {},
+  opts: { l2?: number; maxIter?: number; scaling?: FeatureScaling } = {},
 ): Float32Array {
   validateInputs(Xtrain, ytrain, K);
   assertFiniteRows(Xtest, 'Xtest');
   if (Xtest.cols !== Xtrain.cols) throw new Error(`Xtest has ${Xtest.cols} columns, Xtrain ${Xtrain.cols}`);
   const both: Matrix = { rows: Xtrain.rows + Xtest.rows, cols: Xtrain.cols, data: new Float32Array(Xtrain.data.length + Xtest.data.length) };
   both.data.set(Xtrain.data); both.data.set(Xtest.data, Xtrain.data.length);
-  const { mean, scale } = columnStats(Xtrain);
+  const { mean, scale } = scalingStats(Xtrain, opts.scaling ?? DEFAULT_SCALING);
   const feats = standardise(both, mean, scale);
   const labels = new Int32Array(both.rows);
   labels.set(ytrain);
@@ -173,8 +185,24 @@ function validateInputs(X: Matrix, labels: Int32Array, K: number): void {
 function prepareFeatures(X: Matrix, opts: ClassifierOptions): Matrix {
   const dims = opts.pcaDims ?? (X.cols > PCA_WHEN_COLS_ABOVE ? DEFAULT_PCA_DIMS : 0);
   const base = dims > 0 && dims < X.cols ? pca(X, dims, { seed: opts.seed }).projected : X;
-  const { mean, scale } = columnStats(base);
+  const { mean, scale } = scalingStats(base, opts.scaling ?? DEFAULT_SCALING);
   return standardise(base, mean, scale);
+}
+
+/**
+ * Column means and the scale factors of `scaling`: 'column' = `columnStats`; 'global' = one factor,
+ * 1/√(mean column variance), so the columns' variances average 1 and keep their ratios.
+ */
+export function scalingStats(X: Matrix, scaling: FeatureScaling): { mean: Float64Array; scale: Float64Array } {
+  const stats = columnStats(X);
+  if (scaling === 'column') return stats;
+  let meanVar = 0;
+  for (let j = 0; j < X.cols; j++) {
+    const sd = stats.scale[j] === 1 ? 0 : 1 / stats.scale[j]; // columnStats gives 1 for (near-)constant columns
+    meanVar += (sd * sd) / X.cols;
+  }
+  const factor = meanVar > STD_EPSILON * STD_EPSILON ? 1 / Math.sqrt(meanVar) : 1;
+  return { mean: stats.mean, scale: new Float64Array(X.cols).fill(factor) };
 }
 
 /** Per-column mean and 1/standard deviation (1 for constant columns). */
