@@ -11,7 +11,8 @@
  * classifier refitted without the flags vs on all noisy labels.
  *
  * Run: npm run build && node out/bench/embed-sets.js [--model id] && CLEANLAB_PATH=… node out/bench/quality.js [--model id]
- *      [--sets a,b] [--rates 0,0.1,0.2,0.3] [--reliability]   (--model: the backbone whose embeddings are read; default: the default)
+ *      [--sets a,b] [--rates 0,0.1,0.2,0.3] [--reliability] [--clf-weight w]
+ *      (--model: the backbone whose embeddings are read, default the default; --clf-weight: classifier vs kNN vote in the verdicts)
  */
 import { sanitizeSettings, type Settings } from '../protocol/settings';
 import { computeConfidentJoint, findLabelIssues, getLabelQualityScores } from '../server/engine/labels/cl';
@@ -58,6 +59,9 @@ export interface Row {
   cvAcc: number;
 }
 
+/** `--clf-weight w`: the classifier's weight against the kNN vote (default: the product's). */
+const CLF_WEIGHT = process.argv.includes('--clf-weight') ? Number(opt('clf-weight', '')) : undefined;
+
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -65,7 +69,7 @@ async function runCondition(rows: Row[], name: string, X: Matrix, trueLabels: In
   const truth = Uint8Array.from(given, (g, i) => (g !== trueLabels[i] ? 1 : 0));
   const trueShare = truth.reduce((a, b) => a + b, 0) / truth.length;
   const settings = sanitizeSettings({ seed });
-  const j = await judgeLabels(X, given, K, settings, {});
+  const j = await judgeLabels(X, given, K, settings, { classifierWeight: CLF_WEIGHT });
   const mask = Uint8Array.from(j.pLabelWrong, (p) => (p >= settings.minConfidence ? 1 : 0));
   const acc = refitAccuracy(X, given, trueLabels, K, mask, settings);
   const base = { set: name, noise, trueShare, accAll: acc.all, cvAcc: j.cvAccuracy };

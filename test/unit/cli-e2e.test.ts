@@ -46,7 +46,10 @@ test('analyze writes JSON, CSV and HTML; a second run embeds nothing', () => {
       assert.ok(json.classes.includes(im.suggestedLabel!));
     }
     assert.equal(json.confusion.length, 3);
-    assert.equal(json.counts.label, json.issues.filter((i) => i.kind === 'label').length);
+    // One count per thing: counts.label holds the confident verdicts, possibleLabelIssues the review queue.
+    const labelIssues = json.issues.filter((i) => i.kind === 'label');
+    assert.equal(json.counts.label, labelIssues.filter((i) => i.verdict === 'confident').length);
+    assert.equal(json.possibleLabelIssues, labelIssues.filter((i) => i.verdict === 'possible').length);
 
     const csv = readFileSync(join(out, 'labellint-report.csv'), 'utf8').trim().split('\n');
     assert.ok(csv[0].startsWith('path,given_label,suggested_label,label_quality,is_label_issue'));

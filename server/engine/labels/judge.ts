@@ -49,6 +49,8 @@ export interface JudgeOptions {
   readonly userProbs?: readonly (Float32Array | null)[];
   readonly onProgress?: ProgressFn;
   readonly isCancelled?: () => boolean;
+  /** Weight of the classifier against the kNN vote in the verdicts' probabilities (default probs.ts CLASSIFIER_WEIGHT). */
+  readonly classifierWeight?: number;
 }
 
 /** Out-of-fold mean log-loss of N×K probabilities against labels (lower = better fit). */
@@ -76,7 +78,7 @@ export function chooseL2(X: Matrix, labels: Int32Array, K: number, opts: { folds
 export async function judgeLabels(X: Matrix, labels: Int32Array, K: number, settings: Settings, opts: JudgeOptions): Promise<Judgement> {
   const reuse = opts.clfState && opts.clfState.labels.length === X.rows && opts.clfState.K === K;
   const clfState = reuse || opts.userProbs?.every((p) => p) ? opts.clfState : chooseL2(X, labels, K, { folds: settings.folds, seed: settings.seed, foldOf: opts.foldOf, isCancelled: opts.isCancelled });
-  const est: ProbEstimates = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: opts.graph, foldOf: opts.foldOf, clfState, userProbs: opts.userProbs, onProgress: opts.onProgress, isCancelled: opts.isCancelled });
+  const est: ProbEstimates = await estimateProbs(X, labels, K, { folds: settings.folds, seed: settings.seed, k: settings.k, graph: opts.graph, foldOf: opts.foldOf, clfState, userProbs: opts.userProbs, classifierWeight: opts.classifierWeight, onProgress: opts.onProgress, isCancelled: opts.isCancelled });
   const probs = est.probs;
   // Anchors from the classifier alone (purest), verdicts from the mixed probabilities (best ranking); the
   // interval also spans the noise model whose anchors read the mixed probabilities (see verdict.ts).
