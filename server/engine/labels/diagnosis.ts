@@ -92,6 +92,13 @@ function measureMlp(X: Matrix, labels: Int32Array, K: number, seed: number): num
 
 const pc = (x: number): string => `${Math.round(x * 100)}%`;
 
+/** The other heads against the linear head, as measured: a gain only when there is one. */
+function otherHeads(linear: number, mlp: number | null, knn: number, best: string, gain: number): string {
+  if (gain > 0) return `${best} gains only ${pc(gain)} over the linear head (${pc(linear)})`;
+  if (mlp === null) return `a kNN vote (${pc(knn)}) does not beat the linear head (${pc(linear)})`;
+  return `neither a deeper head (${pc(mlp)}) nor a kNN vote (${pc(knn)}) beats the linear head (${pc(linear)})`;
+}
+
 /** One sentence: which lever — the labels or the model — is bigger, with the numbers it rests on. */
 export function summarise(d: Pick<DiagnoseInput, 'linear' | 'noiseShare' | 'noiseInterval'>, linearCleaned: number, mlp: number | null, knn: number): string {
   const modelBest = Math.max(mlp ?? 0, knn);
@@ -103,7 +110,7 @@ export function summarise(d: Pick<DiagnoseInput, 'linear' | 'noiseShare' | 'nois
   }
   const labelGain = d.noiseShare;
   if (labelGain > modelGain + LEVER_MARGIN) {
-    return `The labels are the bigger lever: ${noise}, while ${which} gains only ${pc(Math.max(0, modelGain))} over the linear head (${pc(d.linear)}). Review the label issues first.`;
+    return `The labels are the bigger lever: ${noise}, while ${otherHeads(d.linear, mlp, knn, which, modelGain)}. Review the label issues first.`;
   }
   if (modelGain > labelGain + LEVER_MARGIN) {
     return `The model is the bigger lever: ${which} beats the linear head (${pc(d.linear)}) by ${pc(modelGain)}, more than the ${pc(d.noiseShare)} of labels that look wrong (interval ${pc(d.noiseInterval[0])}–${pc(d.noiseInterval[1])}).`;
