@@ -11,7 +11,7 @@
 import { CancelledError, IsCancelled, Matrix, ProgressFn } from '../types';
 import { makeRng } from '../numerics/rng';
 import { assertFiniteRows, pca } from '../numerics/linalg';
-import { columnStats, standardise } from './classifier';
+import { columnStats, scalingStats, standardise } from './classifier';
 import { stratifiedFolds } from './folds';
 
 export const MLP_DEFAULTS = {
@@ -129,9 +129,17 @@ function validate(X: Matrix, labels: Int32Array, K: number): void {
   assertFiniteRows(X, 'mlp input');
 }
 
+/**
+ * Inputs as the MLP sees them. Raw features: each column standardised. PCA components: centred and divided by
+ * one common scale (classifier.ts scalingStats 'global'), never per column — standardising each component
+ * blows the weakest ones (noise, or exactly zero variance when there are fewer images than components) up to
+ * the strongest's size, and the MLP fitted that noise: 17% out-of-fold accuracy on 30 Fashion-MNIST images
+ * (10 classes) and 63% on 400 where the linear head reached 57% and 81%.
+ */
 function prepare(X: Matrix, pcaDims: number, seed: number): Matrix {
-  const base = pcaDims > 0 && pcaDims < X.cols ? pca(X, pcaDims, { seed }).projected : X;
-  const { mean, scale } = columnStats(base);
+  const reduce = pcaDims > 0 && pcaDims < X.cols;
+  const base = reduce ? pca(X, pcaDims, { seed }).projected : X;
+  const { mean, scale } = reduce ? scalingStats(base, 'global') : columnStats(base);
   return standardise(base, mean, scale);
 }
 
