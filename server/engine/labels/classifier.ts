@@ -53,6 +53,11 @@ export interface ClassifierOptions {
   scaling?: FeatureScaling;
   /** Precomputed fold of each example (0..folds−1), e.g. to refit on the same folds; default: `stratifiedFolds` (labels/folds.ts). */
   foldOf?: Int32Array;
+  /**
+   * The prepared features (N×d, after PCA and scaling) of an earlier fit on the same X with the same pcaDims and
+   * scaling — e.g. `CrossValState.features` — so a sweep over l2 runs the PCA once. Used as given.
+   */
+  prepared?: Matrix;
   onProgress?: ProgressFn;
   isCancelled?: IsCancelled;
 }
@@ -94,7 +99,8 @@ export function crossValFit(X: Matrix, labels: Int32Array, K: number, opts: Clas
   const folds = Math.max(1, Math.min(foldsWanted, N));
   const l2 = opts.l2 ?? DEFAULT_L2;
   const maxIter = opts.maxIter ?? DEFAULT_MAX_ITER;
-  const features = prepareFeatures(X, opts);
+  if (opts.prepared && opts.prepared.rows !== N) throw new Error(`prepared features have ${opts.prepared.rows} rows, X has ${N}`);
+  const features = opts.prepared ?? prepareFeatures(X, opts);
   const foldOf = opts.foldOf ? Int32Array.from(opts.foldOf) : stratifiedFolds(labels, K, folds, opts.seed);
   if (foldOf.length !== N) throw new Error(`foldOf.length ${foldOf.length} != N ${N}`);
   for (let i = 0; i < N; i++) if (!(foldOf[i] >= 0 && foldOf[i] < folds)) throw new Error(`foldOf[${i}] = ${foldOf[i]} out of range 0..${folds - 1}`);
