@@ -105,3 +105,18 @@ test('fitPredict', () => {
   const p = fitPredict(X, y, test, 3);
   for (let r = 0; r < 3; r++) assert.ok(p[r * 3 + y[r]] > 0.9);
 });
+
+test('crossValFit: prepared features of an earlier fit give the same fit as preparing again (an L2 sweep runs the PCA once)', () => {
+  const rng = makeRng(5);
+  const N = 120, D = 160, K = 3;
+  const data = Float32Array.from({ length: N * D }, () => rng() - 0.5);
+  const labels = Int32Array.from({ length: N }, (_, i) => i % K);
+  for (let i = 0; i < N; i++) data[i * D + labels[i]] += 2;
+  const X: Matrix = { rows: N, cols: D, data };
+  const first = crossValFit(X, labels, K, { folds: 4, seed: 2, l2: 1e-1 });
+  const again = crossValFit(X, labels, K, { folds: 4, seed: 2, l2: 1e-2 });
+  const reused = crossValFit(X, labels, K, { folds: 4, seed: 2, l2: 1e-2, prepared: first.features });
+  assert.equal(first.features.cols, 128, 'PCA-128 above 128 columns');
+  assert.deepEqual(reused.result.predProbs, again.result.predProbs);
+  assert.throws(() => crossValFit(X, labels, K, { folds: 4, seed: 2, prepared: { rows: 3, cols: 2, data: new Float32Array(6) } }), /prepared features have 3 rows, X has 120/);
+});
