@@ -108,7 +108,7 @@ test('fitPredict', () => {
 
 test('crossValFit: prepared features of an earlier fit give the same fit as preparing again (an L2 sweep runs the PCA once)', () => {
   const rng = makeRng(5);
-  const N = 120, D = 160, K = 3;
+  const N = 200, D = 160, K = 3;
   const data = Float32Array.from({ length: N * D }, () => rng() - 0.5);
   const labels = Int32Array.from({ length: N }, (_, i) => i % K);
   for (let i = 0; i < N; i++) data[i * D + labels[i]] += 2;
@@ -118,5 +118,5 @@ test('crossValFit: prepared features of an earlier fit give the same fit as prep
   const reused = crossValFit(X, labels, K, { folds: 4, seed: 2, l2: 1e-2, prepared: first.features });
   assert.equal(first.features.cols, 128, 'PCA-128 above 128 columns');
   assert.deepEqual(reused.result.predProbs, again.result.predProbs);
-  assert.throws(() => crossValFit(X, labels, K, { folds: 4, seed: 2, prepared: { rows: 3, cols: 2, data: new Float32Array(6) } }), /prepared features have 3 rows, X has 120/);
+  assert.throws(() => crossValFit(X, labels, K, { folds: 4, seed: 2, prepared: { rows: 3, cols: 2, data: new Float32Array(6) } }), /prepared features have 3 rows, X has 200/);
 });
