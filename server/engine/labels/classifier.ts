@@ -188,7 +188,8 @@ function validateInputs(X: Matrix, labels: Int32Array, K: number): void {
   assertFiniteRows(X, 'classifier input');
 }
 
-function prepareFeatures(X: Matrix, opts: ClassifierOptions): Matrix {
+/** X → the features a head trains on: PCA to `pcaDims` (default by width) when narrower than X, then centred and scaled. */
+export function prepareFeatures(X: Matrix, opts: Pick<ClassifierOptions, 'seed' | 'pcaDims' | 'scaling'>): Matrix {
   const dims = opts.pcaDims ?? (X.cols > PCA_WHEN_COLS_ABOVE ? DEFAULT_PCA_DIMS : 0);
   const base = dims > 0 && dims < X.cols ? pca(X, dims, { seed: opts.seed }).projected : X;
   const { mean, scale } = scalingStats(base, opts.scaling ?? DEFAULT_SCALING);
