@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { AnalysisResult } from '../protocol/results';
+import { median } from './onnx/common';
 
 const REPO = resolve(__dirname, '..', '..');
 const BIN = join(REPO, 'bin', 'labellint.js');
@@ -36,11 +37,6 @@ function runOnce(data: string, model: string): Run {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function main(): void {

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { createEmbedder, type BackendChoice } from '../server/engine/embed';
+import { median } from './onnx/common';
 
 const STAMPS = '/usr/share/tuxpaint/stamps';
 const SIZE = 224;
@@ -112,12 +113,6 @@ async function runChild(args: Args): Promise<void> {
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function main(): Promise<void> {
